@@ -1,0 +1,60 @@
+# The project's verbs. Every target creates .venv on first use and installs what it needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.remu-installed
+ORACLE_PYTHON ?= python3.11
+ORACLE := .venv-oracle
+ORACLE_STAMP := $(ORACLE)/.remu-oracle-installed
+
+# pytest's own arguments, e.g. `make test PYTEST_ARGS="-m 'not slow' -x"`
+PYTEST_ARGS ?=
+# arguments of the demo driver, e.g. `make demo DEMO_ARGS=--quick`
+DEMO_ARGS ?=
+BENCH_ARGS ?=
+
+.PHONY: all venv demo test test-all bench lint format oracle clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[all,dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python examples/tutorial/run_all.py --output demo-output $(DEMO_ARGS)
+
+test: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# the whole suite including the large sizes marked slow
+test-all: $(STAMP)
+	MPLBACKEND=Agg REMU_SLOW=1 $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python benchmarks/run.py --output bench-results.json $(BENCH_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests benchmarks examples
+	$(BIN)/ruff check --fix src tests benchmarks examples
+
+# The reference implementation remu 0.8.0 as a black-box oracle, in its own venv
+# (it needs numpy<2 and scipy<1.12, which do not install beside our .venv).
+$(ORACLE_STAMP): tests/oracle/requirements.txt
+	$(ORACLE_PYTHON) -m venv $(ORACLE)
+	$(ORACLE)/bin/python -m pip install --quiet --upgrade pip
+	$(ORACLE)/bin/python -m pip install --quiet -r tests/oracle/requirements.txt
+	touch $(ORACLE_STAMP)
+
+oracle: $(ORACLE_STAMP)
+
+clean:
+	rm -rf $(VENV) $(ORACLE) demo-output bench-results.json bench-results.md .pytest_cache .hypothesis

@@ -1,0 +1,3 @@
+"""The version of remu, in one place."""
+
+__version__ = "0.9.0.dev0"

@@ -1,0 +1,59 @@
+"""Shared fixtures: strict floating-point errors, the reference files, hypothesis profiles."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+# The reference's tests run with every floating-point error raising; ours too.
+np.seterr(all="raise")
+
+settings.register_profile(
+    "default", deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "slow", deadline=None, max_examples=400, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("slow" if os.environ.get("REMU_SLOW") else "default")
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("REMU_SHARED", ROOT.parent / "shared"))
+SHARED_DATA = SHARED / "data"
+
+
+@pytest.fixture(autouse=True)
+def _strict_floating_point():
+    """Raise on every floating-point error inside each test, as the reference does."""
+    with np.errstate(all="raise"):
+        yield
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The folder of files written by the reference implementation (read-only)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"reference files not found at {SHARED_DATA} (set REMU_SHARED)")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def shared_seed() -> Path:
+    """The folder holding the seed documentation page (example 06)."""
+    seed = SHARED / "seed"
+    if not seed.is_dir():
+        pytest.skip(f"seed page not found at {seed} (set REMU_SHARED)")
+    return seed
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip tests marked slow unless REMU_SLOW is set (``make test-all``)."""
+    if os.environ.get("REMU_SLOW"):
+        return
+    skip_slow = pytest.mark.skip(reason="large size; run with REMU_SLOW=1 (make test-all)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip_slow)

@@ -1,0 +1,68 @@
+"""Tests of the shared internals: atomic writes, rng handling, optional imports."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from remu._io import atomic_open, atomic_savez
+from remu._optional import optional_import
+from remu._rng import as_generator
+from remu.errors import MissingVariableError
+
+
+def test_atomic_open_leaves_old_file_on_error(tmp_path):
+    target = tmp_path / "m.txt"
+    target.write_text("old")
+
+    def write_then_crash():
+        with atomic_open(target) as f:
+            f.write("half of the new")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        write_then_crash()
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["m.txt"]
+
+
+def test_atomic_open_rejects_append(tmp_path):
+    with pytest.raises(ValueError, match="mode"), atomic_open(tmp_path / "x", "a"):
+        pass
+
+
+def test_atomic_savez_appends_suffix_and_roundtrips(tmp_path):
+    atomic_savez(tmp_path / "m", a=np.arange(3), compress=True)
+    with np.load(tmp_path / "m.npz") as f:
+        np.testing.assert_array_equal(f["a"], np.arange(3))
+
+
+def test_as_generator_follows_global_seed():
+    np.random.seed(3)
+    a = as_generator().normal(size=4)
+    np.random.seed(3)
+    b = as_generator().normal(size=4)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_as_generator_passes_generator_through():
+    g = np.random.default_rng(1)
+    assert as_generator(g) is g
+
+
+def test_as_generator_rejects_junk():
+    with pytest.raises(TypeError, match="rng must be"):
+        as_generator("seed")
+
+
+def test_optional_import_names_extra():
+    with pytest.raises(ImportError, match=r"remu\[mcmc\]"):
+        optional_import("emcee.this_module_does_not_exist")
+
+
+def test_missing_variable_error_message_is_plain():
+    err = MissingVariableError("event data has no column 'x'")
+    assert str(err) == "event data has no column 'x'"
+    assert isinstance(err, KeyError)
