@@ -1,0 +1,48 @@
+"""The benchmark protocol shared by every ``benchmarks/bench_*.py`` module.
+
+A benchmark module defines ``WORKLOADS``, a list of :class:`Workload`. It imports
+only NumPy (and the standard library) at module level, so that the same file runs
+in our ``.venv`` and in ``.venv-oracle`` (the reference remu 0.8.0 on numpy<2):
+``run`` receives the ``remu`` package that is importable in the running
+interpreter and must use only the drop-in public API, so the very same code times
+ours and the reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Workload:
+    """One timed workload.
+
+    Attributes
+    ----------
+    name : str
+        Unique, e.g. ``"fill/rectilinear-20x20x10/dict"``.
+    setup : callable(size) -> data
+        Builds the inputs (seeded, deterministic). ``size`` is ``"quick"`` or
+        ``"full"``; setup time is not measured.
+    run : callable(remu, data) -> Any
+        The work, through the public API of the ``remu`` package passed in.
+    reference : callable(data) -> Any, optional
+        A plain NumPy implementation of the same work, timed in the same run.
+    oracle : bool
+        Whether ``run`` is meaningful with the reference remu 0.8.0 as well.
+    target : str
+        The issue's target, shown in the table (e.g. ``"<= 2x reference"``).
+    unit_count : callable(data) -> float, optional
+        Number of items processed (events, toys), to report a rate.
+    """
+
+    name: str
+    setup: Callable[[str], Any]
+    run: Callable[[Any, Any], Any]
+    reference: Callable[[Any], Any] | None = None
+    oracle: bool = True
+    target: str = ""
+    unit_count: Callable[[Any], float] | None = None
+    tags: list[str] = field(default_factory=list)
