@@ -1,0 +1,272 @@
+"""Binning scenarios run identically with our remu and with remu 0.8.0.
+
+Plain NumPy and standard library at module level; ``remu.binning`` is imported
+inside each function, so in the oracle driver it is the reference and in our test
+process it is ours. A scenario takes one JSON/array *case* and returns a payload
+(see ``oracle_exchange``).
+
+A binning is described by a JSON *spec*::
+
+    {"kind": "linear", "variable": "x", "edges": [...], "include_upper": bool,
+     "subbinnings": {"<bin index>": spec, ...}}
+    {"kind": "rectilinear", "variables": [...], "edges": [[...], ...], ...}
+    {"kind": "cartesian", "binnings": [spec, ...], "subbinnings": {...}}
+    {"kind": "rectangular", "variables": [...], "bin_edges": [[[lo, hi], ...], ...], ...}
+    {"kind": "generic", "bins": [{"variables": [...], "edges": [[lo, hi], ...],
+                                  "include_lower": bool, "include_upper": bool}, ...], ...}
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import oracle_exchange
+
+#: the most bins whose edges/indices are compared one by one
+MAX_BINS_LISTED = 60
+
+
+def _bn():
+    from remu import binning
+
+    return binning
+
+
+def build(spec: dict, dummy: bool = False):
+    """The binning described by ``spec``."""
+    bn = _bn()
+    subs = {int(k): build(v) for k, v in spec.get("subbinnings", {}).items()}
+    kind = spec["kind"]
+    kw = {"subbinnings": subs} if subs else {}
+    if dummy:
+        kw["dummy"] = True
+    if kind == "linear":
+        return bn.LinearBinning(
+            spec["variable"], spec["edges"], include_upper=spec.get("include_upper", False), **kw
+        )
+    if kind == "rectilinear":
+        return bn.RectilinearBinning(
+            spec["variables"], spec["edges"], include_upper=spec.get("include_upper", False), **kw
+        )
+    if kind == "cartesian":
+        return bn.CartesianProductBinning([build(b, dummy=True) for b in spec["binnings"]], **kw)
+    if kind == "rectangular":
+        return bn.RectangularBinning(
+            spec["variables"],
+            spec["bin_edges"],
+            include_upper=spec.get("include_upper", False),
+            **kw,
+        )
+    if kind == "generic":
+        bins = [
+            bn.RectangularBin(
+                variables=b["variables"],
+                edges=b["edges"],
+                include_lower=b.get("include_lower", True),
+                include_upper=b.get("include_upper", False),
+                dummy=True,
+            )
+            for b in spec["bins"]
+        ]
+        return bn.Binning(bins=bins, **kw)
+    msg = f"unknown spec kind {kind!r}"
+    raise ValueError(msg)
+
+
+def _index(i) -> int:
+    return -1 if i is None else int(i)
+
+
+def structure(obj) -> dict:
+    """Numbering and geometry of a binning, comparable across implementations."""
+    out = {
+        "type": type(obj).__name__,
+        "nbins": int(obj.nbins),
+        "data_size": int(obj.data_size),
+        "phasespace": sorted(obj.phasespace.variables),
+        "subbinning_keys": sorted(int(k) for k in obj.subbinnings),
+        "bin_to_data": [_index(obj.get_bin_data_index(i)) for i in range(obj.nbins)],
+        "data_to_bin": [_index(obj.get_data_bin_index(d)) for d in range(obj.data_size)],
+    }
+    if hasattr(obj, "bins_shape"):
+        out["bins_shape"] = [int(n) for n in obj.bins_shape]
+    listed = []
+    for i in range(min(obj.nbins, MAX_BINS_LISTED)):
+        b = obj.bins[i]
+        if hasattr(b, "data_indices"):
+            listed.append([int(d) for d in b.data_indices])
+        else:
+            listed.append(
+                {
+                    "variables": list(b.variables),
+                    "edges": [[float(lo), float(hi)] for lo, hi in b.edges],
+                    "include_lower": bool(b.include_lower),
+                    "include_upper": bool(b.include_upper),
+                }
+            )
+    out["bins"] = listed
+    return out
+
+
+def adjacency(obj) -> dict:
+    return {
+        "bin": [sorted(int(j) for j in a) for a in obj.get_adjacent_bin_indices()],
+        "data": [sorted(int(j) for j in a) for a in obj.get_adjacent_data_indices()],
+    }
+
+
+def _events_as_dicts(events: np.ndarray) -> list[dict]:
+    return [{name: float(row[name]) for name in events.dtype.names} for row in events]
+
+
+def _arrays(obj) -> dict:
+    return {
+        "value": obj.get_values_as_ndarray(),
+        "entries": obj.get_entries_as_ndarray(),
+        "sumw2": obj.get_sumw2_as_ndarray(),
+    }
+
+
+def _lookup(obj, events: list[dict]) -> np.ndarray:
+    """Data index per event: -1 outside, -2 when the lookup raised (QUIRK Q7 upstream)."""
+    out = []
+    for e in events:
+        try:
+            out.append(_index(obj.get_event_data_index(e)))
+        except TypeError:
+            out.append(-2)
+    return np.array(out, dtype=np.int64)
+
+
+def _fill_variant(spec, variant, events, weights, keep):
+    """Fill a fresh binning with the events flagged ``keep`` in one input form."""
+    obj = build(spec)
+    ev = events[keep]
+    w = weights[keep]
+    if variant == "list_of_dicts":
+        obj.fill(_events_as_dicts(ev), weight=list(w))
+    elif variant == "structured":
+        obj.fill(ev, weight=w)
+    elif variant == "structured_scalar_weight":
+        obj.fill(ev, weight=2.5)
+    elif variant == "structured_renamed":
+        # a new dtype object: renaming ``dtype.names`` in place would rename the
+        # fields of every array sharing that dtype
+        renamed = np.zeros(len(ev), dtype=[("in_" + n, ev.dtype[n]) for n in ev.dtype.names])
+        for n in ev.dtype.names:
+            renamed["in_" + n] = ev[n]
+        obj.fill(renamed, weight=w, rename={"in_" + n: n for n in ev.dtype.names})
+    elif variant == "dataframe":
+        import pandas as pd
+
+        frame = pd.DataFrame({n: ev[n] for n in ev.dtype.names})
+        obj.fill(frame, weight=w)
+    elif variant == "dict_of_arrays":
+        # remu 0.8.0 reads a dict as one event; the oracle gets the same events as a
+        # structured array, ours the mapping of columns (our documented extension)
+        if oracle_exchange.SIDE == "oracle":
+            obj.fill(ev, weight=w)
+        else:
+            obj.fill({n: ev[n].copy() for n in ev.dtype.names}, weight=w)
+    elif variant == "one_by_one":
+        for e, wi in zip(_events_as_dicts(ev), w, strict=True):
+            obj.fill(e, weight=float(wi))
+    else:
+        msg = f"unknown fill variant {variant!r}"
+        raise ValueError(msg)
+    return _arrays(obj)
+
+
+def describe(case: dict) -> dict:
+    """Structure, YAML text, event look-ups and fills of one random binning."""
+    bn = _bn()
+    spec = case["spec"]
+    obj = build(spec)
+    out = {"structure": structure(obj)}
+    if case.get("adjacency", True):
+        out["adjacency"] = adjacency(obj)
+    text = bn.yaml.dump(obj)
+    out["yaml"] = text
+    out["yaml_self_equal"] = bool(bn.yaml.full_load(text) == obj)
+    out["dummy_yaml"] = bn.yaml.dump(build(spec, dummy=True))
+    events = case.get("events")
+    if events is not None:
+        dicts = _events_as_dicts(events)
+        idx = _lookup(obj, dicts)
+        out["lookup"] = idx
+        keep = idx != -2
+        weights = case["weights"]
+        out["fills"] = {
+            v: _fill_variant(spec, v, events, weights, keep) for v in case.get("variants", [])
+        }
+    return out
+
+
+def load_yaml(case: dict) -> dict:
+    """Load a YAML text written by the other implementation; compare with ``spec``."""
+    bn = _bn()
+    loaded = bn.yaml.full_load(case["text"])
+    built = build(case["spec"], dummy=case.get("dummy", False))
+    return {
+        "equal": bool(loaded == built),
+        "equal_reversed": bool(built == loaded),
+        "dummy": bool(loaded.is_dummy()),
+        "structure": structure(loaded),
+        "redump_loads": bool(bn.yaml.full_load(bn.yaml.dump(loaded)) == built),
+    }
+
+
+def operations(case: dict) -> dict:
+    """Marginalize/project/slice/remove_bin_edges of a binning filled from arrays."""
+    spec = case["spec"]
+    obj = build(spec)
+    n = obj.data_size
+    obj.set_values_from_ndarray(case["values"][:n])
+    obj.set_entries_from_ndarray(case["entries"][:n])
+    obj.set_sumw2_from_ndarray(case["sumw2"][:n])
+    out: dict = {}
+    if obj.subbinnings:
+        flat = obj.marginalize_subbinnings()
+        out["marginalize_subbinnings"] = {"structure": structure(flat), **_arrays(flat)}
+        for k in sorted(obj.subbinnings):
+            part = obj.marginalize_subbinnings([k])
+            out[f"marginalize_subbinnings_{k}"] = _arrays(part)
+            back = part.insert_subbinning(k, obj.subbinnings[k].clone())
+            out[f"reinsert_{k}"] = {"equal": bool(back == obj), **_arrays(back)}
+        arr2 = np.stack([case["values"][:n], case["sumw2"][:n]], axis=1)
+        out["marginalize_1d_on_ndarray"] = obj.marginalize_subbinnings_on_ndarray(arr2[:, 0])
+    kind = spec["kind"]
+    if kind in ("cartesian", "rectilinear"):
+        nb = len(obj.binnings)
+        for k in range(nb):
+            p = obj.project([k])
+            out[f"project_{k}"] = {"structure": structure(p), **_arrays(p)}
+            m = obj.marginalize([k])
+            out[f"marginalize_{k}"] = {"structure": structure(m), **_arrays(m)}
+        if kind == "cartesian":
+            for k in range(nb):
+                p = obj.project(k)
+                out[f"project_int_{k}"] = {"structure": structure(p), **_arrays(p)}
+    if kind == "rectilinear":
+        for k, var in enumerate(spec["variables"]):
+            if not obj.subbinnings and len(spec["edges"][k]) > 2:
+                r = obj.remove_bin_edges({var: [1]})
+                out[f"remove_bin_edges_{var}"] = {"structure": structure(r), **_arrays(r)}
+    if kind == "linear":
+        nbins = obj.nbins
+        if nbins >= 2:
+            s = obj.slice(1, nbins)
+            out["slice"] = {"structure": structure(s), **_arrays(s)}
+            for edges in ([1], [0], [nbins], [1, nbins]):
+                r = obj.remove_bin_edges(edges)
+                out[f"remove_bin_edges_{edges}"] = {"structure": structure(r), **_arrays(r)}
+    return out
+
+
+def load_file(case: dict) -> dict:
+    """Structure of a binning YAML file (e.g. one written by the reference)."""
+    bn = _bn()
+    with open(case["path"]) as f:
+        obj = bn.yaml.full_load(f)
+    out = {"structure": structure(obj), "adjacency_data": adjacency(obj)["data"]}
+    out["yaml_roundtrip_equal"] = bool(bn.yaml.full_load(bn.yaml.dump(obj)) == obj)
+    return out
