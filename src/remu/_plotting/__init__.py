@@ -1,0 +1,1 @@
+"""Implementation of :mod:`remu.plotting`; import from the public module instead."""
