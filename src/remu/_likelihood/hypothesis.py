@@ -1,0 +1,313 @@
+"""Hypothesis tests: toy Monte Carlo and Wilks p-values."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import stats
+
+from remu._likelihood.calculator import LikelihoodCalculator
+from remu._likelihood.maximizers import BasinHoppingMaximizer, LikelihoodMaximizer
+from remu._rng import RNGLike, as_generator
+
+__all__ = ["HypothesisTester"]
+
+# Largest toy log-likelihood array (toys x systematics x bins) evaluated at once.
+_CHUNK_ELEMENTS = 2**22
+
+
+def _mapper() -> Any:
+    """The user-replaceable ``remu.likelihood.mapper``, looked up at call time."""
+    module = sys.modules.get("remu.likelihood")
+    if module is None:
+        import remu.likelihood as module
+    return module.mapper
+
+
+def _seeds(gen: np.random.Generator, n: int) -> list[int]:
+    """Independent seeds for fits, drawn in the caller so mapped fits are reproducible."""
+    return [int(s) for s in gen.integers(0, 2**63 - 1, size=n, dtype=np.int64)]
+
+
+def _fit(maximizer: Any, calculator: LikelihoodCalculator, seed: int) -> Any:
+    if isinstance(maximizer, LikelihoodMaximizer):
+        return maximizer(calculator, rng=seed)
+    return maximizer(calculator)
+
+
+class _ToyMaxLogLikelihood:
+    """Fit one toy data set: a picklable function for ``mapper``."""
+
+    def __init__(self, calculator: LikelihoodCalculator, maximizer: Any) -> None:
+        self.calculator = calculator
+        self.maximizer = maximizer
+
+    def __call__(self, toy: tuple[Any, int]) -> float:
+        data, seed = toy
+        return float(_fit(self.maximizer, self.calculator._with_data(data), seed).log_likelihood)
+
+
+class _ToyMaxLogLikelihoodRatio:
+    """Fit one toy data set under H0 and H1: a picklable function for ``mapper``."""
+
+    def __init__(self, h0: LikelihoodCalculator, h1: LikelihoodCalculator, maximizer: Any) -> None:
+        self.h0 = h0
+        self.h1 = h1
+        self.maximizer = maximizer
+
+    def __call__(self, toy: tuple[Any, int]) -> float:
+        data, seed = toy
+        seed0, seed1 = np.random.SeedSequence(seed).generate_state(2, dtype=np.uint64)
+        opt0 = _fit(self.maximizer, self.h0._with_data(data), int(seed0))
+        opt1 = _fit(self.maximizer, self.h1._with_data(data), int(seed1))
+        return float(opt0.log_likelihood - opt1.log_likelihood)
+
+
+def _check_n_toys(N: Any) -> int:
+    if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 1:
+        msg = f"the number of toys N must be a positive integer; got {N!r}"
+        raise ValueError(msg)
+    return int(N)
+
+
+def _count_free(values: Any) -> int:
+    return int(np.sum(np.isnan(np.array(values, dtype=float))))
+
+
+class HypothesisTester:
+    """p-values of hypotheses about the parameters of a likelihood calculator.
+
+    Toy p-values are Monte-Carlo estimates ``n / N``, where ``n`` counts the toys
+    whose test statistic is less than or equal to the observed one. Toy data are
+    drawn all at once in the calling process; per-toy fits go through
+    ``remu.likelihood.mapper`` (set it to ``pool.map`` of a ``multiprocess.Pool``
+    to fit in parallel).
+
+    Parameters
+    ----------
+    likelihood_calculator : LikelihoodCalculator
+        The data, predictor and systematics treatment.
+    maximizer : LikelihoodMaximizer, optional
+        Used for every fit; default a shared :class:`BasinHoppingMaximizer`.
+
+    Examples
+    --------
+    >>> from remu.likelihood import LikelihoodCalculator, MatrixPredictor, PoissonData
+    >>> calc = LikelihoodCalculator(
+    ...     PoissonData([0, 1, 2, 3]), MatrixPredictor(np.eye(4), bounds=[(0, np.inf)] * 4))
+    >>> tester = HypothesisTester(calc)
+    >>> float(tester.likelihood_p_value([0, 1, 2, 3], N=100, rng=0))
+    1.0
+    >>> float(tester.wilks_max_likelihood_ratio_p_value([0, 1, 2, 3], rng=0))
+    1.0
+    """
+
+    _default_maximizer = BasinHoppingMaximizer()
+
+    def __init__(
+        self, likelihood_calculator: LikelihoodCalculator, maximizer: Any = _default_maximizer
+    ) -> None:
+        self.likelihood_calculator = likelihood_calculator
+        self.maximizer = maximizer
+
+    def likelihood_p_value(
+        self, parameters: ArrayLike, N: int = 2500, *, rng: RNGLike = None, **kwargs: Any
+    ) -> np.ndarray:
+        """Goodness of fit of simple hypotheses: fixed parameter vectors.
+
+        For every parameter vector, ``N`` toy data sets are drawn from its
+        prediction and all evaluated in one vectorised call; the p-value is the
+        fraction of toys whose log-likelihood is not above the observed one.
+
+        Parameters
+        ----------
+        parameters : array_like
+            Shape ``([c, d, ...,] n_parameters)``.
+        N : int, optional
+            Number of toys per parameter vector.
+        rng : None, int, SeedSequence or Generator, optional
+            Source of randomness; ``None`` seeds from NumPy's global state.
+        **kwargs
+            Passed on to the calculator and predictor (e.g. ``systematics_index=``).
+
+        Returns
+        -------
+        ndarray
+            Shape ``([c, d, ...])`` (0-d for one vector); data with several data
+            sets ``(a, ..., n_bins)`` put their axes first.
+        """
+        N = _check_n_toys(N)
+        gen = as_generator(rng)
+        calc = self.likelihood_calculator
+        par = calc._as_parameters(parameters)
+        shape = par.shape[:-1]
+        flat = par.reshape(-1, par.shape[-1])
+        p_values = []
+        for theta in flat:
+            observed = np.asarray(calc(theta, **kwargs), dtype=float)
+            toys = calc._generate_toy_data(theta, N, gen, **kwargs)
+            # All toys in one call, in chunks that bound the (toys x systematics x bins) array.
+            size = max(np.size(calc.predictor(theta, **kwargs)[0]), 1)
+            chunk = max(1, _CHUNK_ELEMENTS // size)
+            toy_ll = np.concatenate(
+                [
+                    np.asarray(calc._with_data(toys[i : i + chunk])(theta, **kwargs), dtype=float)
+                    for i in range(0, N, chunk)
+                ]
+            )
+            p_values.append(np.sum(observed[..., np.newaxis] >= toy_ll, axis=-1) / N)
+        p = np.array(p_values, dtype=float)
+        # Data-set axes (if any) first, then the parameters' batch axes.
+        p = np.moveaxis(p, 0, -1) if p.ndim > 1 else p
+        return p.reshape(p.shape[:-1] + shape)
+
+    def max_likelihood_p_value(
+        self, fix_parameters: ArrayLike | None = None, N: int = 250, *, rng: RNGLike = None
+    ) -> np.float64:
+        """Plug-in goodness of fit of a composite hypothesis.
+
+        Fits the data, draws ``N`` toys from the best fit and re-fits each toy;
+        the p-value is the fraction of toys whose maximum log-likelihood is not
+        above the observed one.
+
+        Parameters
+        ----------
+        fix_parameters : sequence, optional
+            Values of fixed parameters, ``None``/``nan`` for free ones.
+        N : int, optional
+            Number of toys.
+        rng : None, int, SeedSequence or Generator, optional
+            Source of randomness for toys and fits.
+
+        Returns
+        -------
+        numpy.float64
+        """
+        N = _check_n_toys(N)
+        gen = as_generator(rng)
+        calc = self.likelihood_calculator
+        if fix_parameters is not None:
+            calc = calc.fix_parameters(fix_parameters)
+        opt = _fit(self.maximizer, calc, _seeds(gen, 1)[0])
+        observed = float(opt.log_likelihood)
+        toys = calc._generate_toy_data(opt.x, N, gen)
+        fit_one = _ToyMaxLogLikelihood(calc, self.maximizer)
+        toy_ll = np.asarray(
+            list(_mapper()(fit_one, list(zip(toys, _seeds(gen, N), strict=True)))), dtype=float
+        )
+        return np.sum(observed >= toy_ll) / N
+
+    def _max_log_likelihood_ratio(
+        self,
+        likelihood_calculator: LikelihoodCalculator,
+        fix_parameters: ArrayLike,
+        alternative_fix_parameters: ArrayLike | None = None,
+        return_parameters: bool = False,
+        *,
+        rng: RNGLike = None,
+    ) -> Any:
+        gen = as_generator(rng)
+        h0, h1 = self._hypotheses(likelihood_calculator, fix_parameters, alternative_fix_parameters)
+        seed0, seed1 = _seeds(gen, 2)
+        opt0 = _fit(self.maximizer, h0, seed0)
+        opt1 = _fit(self.maximizer, h1, seed1)
+        ratio = opt0.log_likelihood - opt1.log_likelihood
+        if return_parameters:
+            return ratio, h0.predictor.insert_fixed_parameters(opt0.x)
+        return ratio
+
+    @staticmethod
+    def _hypotheses(
+        calc: LikelihoodCalculator, fix_parameters: ArrayLike, alternative: ArrayLike | None
+    ) -> tuple[LikelihoodCalculator, LikelihoodCalculator]:
+        h0 = calc.fix_parameters(fix_parameters)
+        h1 = calc if alternative is None else calc.fix_parameters(alternative)
+        return h0, h1
+
+    def max_likelihood_ratio_p_value(
+        self,
+        fix_parameters: ArrayLike,
+        alternative_fix_parameters: ArrayLike | None = None,
+        N: int = 250,
+        *,
+        rng: RNGLike = None,
+        **kwargs: Any,
+    ) -> np.float64:
+        """Profile plug-in p-value of a hypothesis H0 nested in H1.
+
+        Test statistic: the log of the maximum-likelihood ratio H0/H1. Toys are
+        drawn from the H0 best fit; each toy is fitted under both hypotheses.
+
+        Parameters
+        ----------
+        fix_parameters : sequence
+            Fixed values defining H0 (``None``/``nan`` = free).
+        alternative_fix_parameters : sequence, optional
+            Fixed values defining H1; default all parameters free.
+        N : int, optional
+            Number of toys.
+        rng : None, int, SeedSequence or Generator, optional
+            Source of randomness for toys and fits.
+        **kwargs
+            Ignored (as in ReMU).
+
+        Returns
+        -------
+        numpy.float64
+        """
+        N = _check_n_toys(N)
+        gen = as_generator(rng)
+        calc = self.likelihood_calculator
+        observed, theta0 = self._max_log_likelihood_ratio(
+            calc, fix_parameters, alternative_fix_parameters, return_parameters=True, rng=gen
+        )
+        toys = calc._generate_toy_data(theta0, N, gen)
+        h0, h1 = self._hypotheses(calc, fix_parameters, alternative_fix_parameters)
+        fit_one = _ToyMaxLogLikelihoodRatio(h0, h1, self.maximizer)
+        ratios = np.asarray(
+            list(_mapper()(fit_one, list(zip(toys, _seeds(gen, N), strict=True)))), dtype=float
+        )
+        return np.sum(observed >= ratios, axis=-1) / N
+
+    def wilks_max_likelihood_ratio_p_value(
+        self,
+        fix_parameters: ArrayLike,
+        alternative_fix_parameters: ArrayLike | None = None,
+        *,
+        rng: RNGLike = None,
+        **kwargs: Any,
+    ) -> np.float64:
+        """Asymptotic (Wilks) p-value of the maximum-likelihood ratio.
+
+        ``chi2.sf(-2 * log(L0_max / L1_max), ndof)`` with ``ndof`` the number of
+        parameters fixed in H0 but free in H1. No toys.
+
+        Parameters
+        ----------
+        fix_parameters : sequence
+            Fixed values defining H0 (``None``/``nan`` = free).
+        alternative_fix_parameters : sequence, optional
+            Fixed values defining H1; default all parameters free.
+        rng : None, int, SeedSequence or Generator, optional
+            Randomness of the fits.
+        **kwargs
+            Ignored (as in ReMU).
+
+        Returns
+        -------
+        numpy.float64
+            ``nan`` if ``ndof == 0``.
+        """
+        ratio = self._max_log_likelihood_ratio(
+            self.likelihood_calculator, fix_parameters, alternative_fix_parameters, rng=rng
+        )
+        n_fix = len(np.atleast_1d(np.array(fix_parameters, dtype=float)))
+        if alternative_fix_parameters is None:
+            ndof = n_fix - _count_free(fix_parameters)
+        else:
+            ndof = _count_free(alternative_fix_parameters) - _count_free(fix_parameters)
+        with np.errstate(invalid="ignore"):  # ndof == 0 gives nan, as in ReMU
+            return stats.chi2.sf(-2 * ratio, df=ndof)
