@@ -48,10 +48,12 @@ format: $(STAMP)
 
 # The reference implementation remu 0.8.0 as a black-box oracle, in its own venv
 # (it needs numpy<2 and scipy<1.12, which do not install beside our .venv).
+# Never touches .venv. Override the interpreter with `make oracle ORACLE_PYTHON=python3.10`.
 $(ORACLE_STAMP): tests/oracle/requirements.txt
 	$(ORACLE_PYTHON) -m venv $(ORACLE)
 	$(ORACLE)/bin/python -m pip install --quiet --upgrade pip
 	$(ORACLE)/bin/python -m pip install --quiet -r tests/oracle/requirements.txt
+	$(ORACLE)/bin/python -c "import remu.binning, remu.migration, remu.likelihood, remu.matrix_utils; print('oracle: remu 0.8.0 imports')"
 	touch $(ORACLE_STAMP)
 
 oracle: $(ORACLE_STAMP)
