@@ -160,8 +160,9 @@ class LinearEinsumPredictor(Predictor):
         n_keep = params.ndim
         if self.reshape_parameters is not None:
             params = params.reshape(params.shape[:-1] + tuple(self.reshape_parameters))
-        out = np.einsum(self.subscripts, coefficients, params)
-        out = out.reshape((*out.shape[:n_keep], -1)) + constants
+        with np.errstate(under="ignore"):
+            out = np.einsum(self.subscripts, coefficients, params)
+        out = out.reshape((*out.shape[:n_keep], math.prod(out.shape[n_keep:]))) + constants
         return _finish(out, weights, drop)
 
 
@@ -260,10 +261,11 @@ class MatrixPredictor(LinearEinsumPredictor):
         n_syst, n_out, n_columns = matrices.shape
         batch = columns.shape[:-1]
         # One GEMM for every batch point and every systematic variation.
-        flat = (
-            columns.reshape(math.prod(batch), n_columns)
-            @ matrices.reshape(n_syst * n_out, n_columns).T
-        )
+        with np.errstate(under="ignore"):
+            flat = (
+                columns.reshape(math.prod(batch), n_columns)
+                @ matrices.reshape(n_syst * n_out, n_columns).T
+            )
         out = flat.reshape((*batch, n_syst, n_out)) + constants
         return _finish(out, weights, drop)
 
@@ -276,12 +278,13 @@ class MatrixPredictor(LinearEinsumPredictor):
         n_in, n_own = columns.shape[-2], len(self.matrices)
         _common_systematics([n_in, n_own], self)
         transposed = np.swapaxes(self.matrices, -1, -2)
-        if n_own == 1:
-            out = columns @ transposed[0]
-        elif n_in == 1:
-            out = columns @ transposed
-        else:
-            out = (columns[..., np.newaxis, :] @ transposed)[..., 0, :]
+        with np.errstate(under="ignore"):
+            if n_own == 1:
+                out = columns @ transposed[0]
+            else:
+                # (..., S_in, 1, K) @ (S, K, R): row s of the parameters meets matrix s
+                # (a single parameter row broadcasts over all S).
+                out = (columns[..., np.newaxis, :] @ transposed)[..., 0, :]
         return out + self.constants
 
     def compose(self, other: Predictor) -> Predictor:
