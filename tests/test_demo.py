@@ -1,0 +1,239 @@
+"""The tutorial analysis (``make demo``) runs end to end and finds the generator's truth.
+
+The chain runs in ``--quick`` mode in a temporary folder. Steps 00 + 01 always
+run; the whole chain is marked slow (``make test-all``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN_ALL = ROOT / "examples" / "tutorial" / "run_all.py"
+SEED = 12345
+
+
+def run_demo(output: Path, *steps: str) -> subprocess.CompletedProcess[str]:
+    command = [
+        sys.executable,
+        str(RUN_ALL),
+        "--quick",
+        "--seed",
+        str(SEED),
+        "--output",
+        str(output),
+    ]
+    if steps:
+        command += ["--steps", *steps]
+    env = dict(os.environ, MPLBACKEND="Agg")
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if result.returncode != 0:
+        logs = "\n".join(
+            f"--- {log}\n{log.read_text()[-3000:]}" for log in sorted(output.glob("*/log.txt"))
+        )
+        pytest.fail(f"demo failed:\n{result.stdout}\n{result.stderr[-5000:]}\n{logs}")
+    return result
+
+
+def step_results(output: Path, step: str) -> dict:
+    return json.loads((output / step / "results.json").read_text())
+
+
+def fit(output: Path, step: str, name: str) -> tuple[np.ndarray, float]:
+    result = step_results(output, step)["fits"][name]
+    return np.asarray(result["x"]), result["log_likelihood"]
+
+
+# --------------------------------------------------------------------------- steps 00 + 01
+@pytest.fixture(scope="module")
+def first_steps(tmp_path_factory) -> Path:
+    output = tmp_path_factory.mktemp("demo-first")
+    run_demo(output, "00", "01")
+    return output
+
+
+def test_driver_summary(first_steps):
+    summary = json.loads((first_steps / "results.json").read_text())
+    assert summary["quick"] is True
+    assert list(summary["steps"]) == ["00", "01"]
+    assert all(info["status"] == "ok" for info in summary["steps"].values())
+    markdown = (first_steps / "results.md").read_text()
+    assert "| 00 |" in markdown
+    assert "| 01 |" in markdown
+
+
+def test_step00_outputs(first_steps):
+    folder = first_steps / "00"
+    for name in ("real_data", "modelA_data", "modelA_truth", "modelB_data", "modelB_truth"):
+        header = (folder / f"{name}.txt").read_text().splitlines()[0]
+        assert header.startswith("reco_x,reco_y" if "data" in name else "true_x,true_y")
+    for name in ("real_data", "modelA_data", "modelB_data", "compare_data"):
+        assert (folder / f"{name}.png").stat().st_size > 1000
+    for name in ("modelA_truth", "modelB_truth", "compare_truth"):
+        assert (folder / f"{name}.png").stat().st_size > 1000
+    events = step_results(first_steps, "00")["events"]
+    # 10 years of model B: ~1000 true events, ~45 % selected
+    assert abs(events["real_data"]["true_signal"] - 1000) < 5 * np.sqrt(1000)
+    assert abs(events["real_data"]["recorded"] - 450) < 5 * np.sqrt(450)
+    assert abs(events["modelA"]["truth"] - 10000) < 5 * np.sqrt(10000)
+
+
+def test_step01_outputs(first_steps):
+    folder = first_steps / "01"
+    for name in (
+        "response_matrix_A",
+        "compatibility",
+        "fine_compatibility",
+        "fine_efficiency_A",
+        "optimised_entries",
+        "optimised_abs_entries",
+        "optimised_compatibility",
+    ):
+        assert (folder / f"{name}.png").stat().st_size > 1000, name
+    results = step_results(first_steps, "01")
+    compat = results["compatibility"]
+    # a 1-D truth binning is model dependent, the 2-D one is not
+    assert compat["coarse"]["count"] < 0.05
+    assert compat["fine"]["count"] > 0.5
+    assert compat["optimised"]["count"] > 0.5
+    assert results["truth_bins"]["fine"] == 572
+    assert results["truth_bins"]["optimised"] < 572
+
+    events = step_results(first_steps, "00")["events"]
+    with np.load(folder / "response_matrix.npz") as npz:
+        entries = npz["truth_entries"]
+        matrices = npz["matrices"]
+    n_truth = results["truth_bins"]["optimised"]
+    assert entries.shape == (n_truth,)
+    assert entries.min() >= 10
+    # every generated event of both models is in the optimised truth binning
+    assert entries.sum() == events["modelA"]["truth"] + events["modelB"]["truth"]
+    assert matrices.shape == (1, 8, n_truth)
+    efficiency = matrices[0].sum(axis=0)
+    assert np.all((efficiency > 0) & (efficiency < 1))
+    text = (folder / "optimised-truth-binning.yml").read_text()
+    assert "!RectilinearBinning" in text
+
+
+# --------------------------------------------------------------------------- the whole chain
+@pytest.fixture(scope="module")
+def full_chain(tmp_path_factory) -> Path:
+    output = tmp_path_factory.mktemp("demo-all")
+    run_demo(output)
+    return output
+
+
+@pytest.mark.slow
+def test_chain_runs_every_step(full_chain):
+    summary = json.loads((full_chain / "results.json").read_text())
+    assert list(summary["steps"]) == ["00", "01", "02", "03", "04", "05", "06", "PD"]
+    assert all(info["status"] == "ok" for info in summary["steps"].values())
+    markdown = (full_chain / "results.md").read_text()
+    for step in summary["steps"]:
+        assert f"| {step} |" in markdown
+
+
+@pytest.mark.slow
+def test_step02_prefers_model_b(full_chain):
+    (xa,), log_la = fit(full_chain, "02", "modelA")
+    (xb,), log_lb = fit(full_chain, "02", "modelB")
+    # truth: 1000 model B events; ~450 selected -> ~5 % statistical uncertainty
+    assert abs(xb - 1000) < 3 * 0.05 * 1000
+    assert xa < xb  # model A has the higher efficiency
+    assert log_lb > log_la
+    mix, _ = fit(full_chain, "02", "mix")
+    assert abs(mix.sum() - 1000) < 3 * 0.05 * 1000
+    simple = step_results(full_chain, "02")["simple_hypotheses"]
+    assert simple["modelB"]["log_likelihood"] > simple["modelA"]["log_likelihood"]
+    for name in ("simple_hypotheses", "modelA_fit", "fit_p-values", "mix_model_fit"):
+        assert (full_chain / "02" / f"{name}.txt").is_file()
+    assert (full_chain / "02" / "p-values.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_step03_systematics(full_chain):
+    nominal, _log_l = fit(full_chain, "03", "modelB")
+    syst, _log_l_syst = fit(full_chain, "03", "modelB_syst")
+    assert abs(nominal[0] - 1000) < 150
+    assert abs(syst[0] - nominal[0]) < 0.05 * nominal[0]
+    # the nominal fit reproduces step 02
+    step02, _ = fit(full_chain, "02", "modelB")
+    np.testing.assert_allclose(nominal, step02, rtol=1e-3)
+    with np.load(full_chain / "03" / "response_matrix.npz") as npz:
+        assert npz["matrices"].shape[0] == 20  # quick mode: 20 toy detectors
+        assert np.all(npz["weights"] == 1.0)
+    p = step_results(full_chain, "03")["p_values"]
+    assert all(0.0 <= v <= 1.0 for v in p.values())
+
+
+@pytest.mark.slow
+def test_step04_posterior(full_chain):
+    posterior = step_results(full_chain, "04")["posterior"]
+    syst, _ = fit(full_chain, "03", "modelA_syst")
+    median = posterior["modelA_weight"]["median"]
+    assert abs(median - syst[0]) < 0.1 * syst[0]
+    assert posterior["modelA_weight"]["q16"] < median < posterior["modelA_weight"]["q84"]
+    assert (full_chain / "04" / "chain_shape.txt").read_text().strip() == "(200, 1)"
+
+
+@pytest.mark.slow
+def test_step05_backgrounds(full_chain):
+    results = step_results(full_chain, "05")
+    n_signal = step_results(full_chain, "01")["truth_bins"]["optimised"]
+    assert results["truth_bins"]["total"] == 1 + results["truth_bins"]["background"] + n_signal
+    x, log_l_bg = fit(full_chain, "05", "modelB_bg")
+    noise, background, signal = x
+    # truth: 200 noise events, 300 background events, 1000 model B events
+    assert abs(noise - 200) < 150
+    assert abs(background - 300) < 200
+    assert abs(signal - 1000) < 200
+    _, log_l_only = fit(full_chain, "05", "modelB_only")
+    assert log_l_bg > log_l_only
+    p = results["p_values"]
+    assert p["modelB_bg"] > p["modelB_only"]
+    assert p["modelB_only"] <= 0.1  # signal-only fits are rejected
+
+
+@pytest.mark.slow
+def test_step06_cross_sections(full_chain):
+    results = step_results(full_chain, "06")
+    assert results["binning"]["n_flux"] == 9
+    assert results["binning"]["n_parameters"] == (
+        1 + results["binning"]["n_bg_xsec"] + results["binning"]["n_signal_xsec"]
+    )
+    # deterministic template sums (spec: 30 resp. 100 per energy bin)
+    np.testing.assert_allclose(results["templates"]["bg_sum"], 270.0, rtol=1e-6)
+    np.testing.assert_allclose(results["templates"]["model_A_sum"], 900.0, rtol=1e-6)
+    np.testing.assert_allclose(results["templates"]["model_B_sum"], 900.0, rtol=1e-6)
+    x, _ = fit(full_chain, "06", "all")
+    noise, _bg_scale, a_scale, b_scale = x
+    assert abs(noise - 200) < 150
+    assert a_scale + b_scale == pytest.approx(1.0, abs=0.3)
+    assert b_scale > a_scale
+    for name in ("check_binning", "flux_shape", "fit", "p-values"):
+        assert (full_chain / "06" / f"{name}.txt").is_file()
+    check = (full_chain / "06" / "check_binning.txt").read_text().split("\n")
+    assert check[2:5] == ["(0, 0)", "(0, 1)", "(1, 0)"]
+    assert (full_chain / "06" / "flux_shape.txt").read_text().strip() == "(100, 9)"
+
+
+@pytest.mark.slow
+def test_step_pd(full_chain):
+    results = step_results(full_chain, "PD")
+    assert results["random"]["filled"] == pytest.approx(1000.0)
+    assert results["flat"]["branches"] == 20
+    assert results["flat"]["rows"] == 2304
+    assert results["jagged"]["branches"] == 51
+    assert results["jagged"]["events"] == 2421
+    if results["root_files"] == "scikit-hep samples":
+        assert results["jagged"]["muons"] == 3825
+        assert results["jagged"]["first_muons"] == 2362
+    for name in ("pandas", "flat_muons", "sliced_muons"):
+        assert (full_chain / "PD" / f"{name}.png").stat().st_size > 1000
