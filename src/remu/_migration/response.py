@@ -1,0 +1,771 @@
+"""The :class:`ResponseMatrix`: three histograms filled together, and its posterior."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from copy import deepcopy
+from typing import IO, Any
+from warnings import warn
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from remu._rng import RNGLike, as_generator
+from remu.binning import Binning, CartesianProductBinning
+from remu.errors import InputError, MissingVariableError
+
+from . import posterior
+from .npz import write_response_npz
+
+__all__ = ["IndexOutOfRangeError", "ResponseMatrix"]
+
+
+class IndexOutOfRangeError(InputError, IndexError):
+    """An index list names a bin that does not exist (both a ValueError and an IndexError)."""
+
+
+def _check_index_range(indices: Any, size: int, what: str) -> NDArray[np.intp]:
+    """Return ``indices`` as an int array, raising if any is outside ``[-size, size)``."""
+    arr = np.asarray(indices)
+    if arr.dtype == bool:
+        if arr.shape != (size,):
+            msg = f"{what}: boolean mask must have length {size}; got shape {arr.shape}"
+            raise IndexOutOfRangeError(msg)
+        return np.flatnonzero(arr)
+    if arr.size == 0:
+        return np.zeros(arr.shape, dtype=np.intp)
+    if not np.issubdtype(arr.dtype, np.integer):
+        msg = f"{what} must be integers; got {indices!r}"
+        raise TypeError(msg)
+    bad = arr[(arr < -size) | (arr >= size)]
+    if bad.size:
+        msg = f"{what} out of range for {size} bins: {bad.tolist()}"
+        raise IndexOutOfRangeError(msg)
+    return arr.astype(np.intp)
+
+
+def _available_columns(event: Any) -> set[str] | None:
+    """Names an event container provides, or None when they cannot be told cheaply."""
+    names = getattr(getattr(event, "dtype", None), "names", None)
+    if names is not None:
+        return set(names)
+    if hasattr(event, "columns") and hasattr(event, "itertuples"):
+        return {str(c) for c in event.columns}
+    if isinstance(event, Mapping):
+        return set(event.keys())
+    if isinstance(event, (list, tuple)) and event and all(isinstance(e, Mapping) for e in event):
+        common = set(event[0].keys())
+        for e in event[1:]:
+            common &= e.keys()
+        return common
+    return None
+
+
+class ResponseMatrix:
+    """Detector response: how events of each truth bin spread over the reco bins.
+
+    Three histograms are filled together: ``truth_binning`` (all events, by
+    their true properties), ``reco_binning`` (reconstructed events, by their
+    reconstructed properties) and ``response_binning``, the joint
+    ``CartesianProductBinning([reco, truth])``. The response probability of
+    truth data index ``j`` to reco data index ``i`` is
+    ``response[i, j] / truth[j]``; the Bayesian estimators add priors and
+    statistical uncertainties.
+
+    Parameters
+    ----------
+    reco_binning : Binning
+        Binning of the reconstructed variables (kept by reference: filling the
+        matrix fills it).
+    truth_binning : Binning
+        Binning of the true variables (kept by reference).
+    nuisance_indices : list of int, optional
+        Truth data indices whose efficiency is 1 by definition (backgrounds,
+        noise): their truth value means "number of reconstructed events".
+    impossible_indices : list of int, optional
+        Reco data indices that can never receive events.
+    response_binning : Binning, optional
+        The joint histogram; by default a new, empty
+        ``CartesianProductBinning([reco.clone(dummy=True), truth.clone(dummy=True)])``.
+
+    Raises
+    ------
+    TypeError
+        If a binning is not a :class:`remu.binning.Binning`.
+    ValueError
+        If ``response_binning`` does not have ``N_reco * N_truth`` data elements.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from remu import binning, migration
+    >>> reco = binning.LinearBinning("reco_x", [0.0, 1.0, 2.0, 3.0])
+    >>> truth = binning.LinearBinning("true_x", [0.0, 1.5, 3.0])
+    >>> resp = migration.ResponseMatrix(reco, truth)
+    >>> resp.fill([{"true_x": 0.2, "reco_x": 0.4},
+    ...            {"true_x": 2.0, "reco_x": 2.5},
+    ...            {"true_x": 2.2, "reco_x": np.nan}])
+    >>> resp.get_response_matrix_as_ndarray()
+    array([[1. , 0. ],
+           [0. , 0. ],
+           [0. , 0.5]])
+    >>> resp.filled_truth_indices
+    array([0, 1])
+    """
+
+    def __init__(
+        self,
+        reco_binning: Binning,
+        truth_binning: Binning,
+        nuisance_indices: list[int] | None = None,
+        impossible_indices: list[int] | None = None,
+        response_binning: Binning | None = None,
+    ) -> None:
+        for name, b in (("reco_binning", reco_binning), ("truth_binning", truth_binning)):
+            if not isinstance(b, Binning):
+                msg = f"{name} must be a remu.binning.Binning; got {type(b).__name__}"
+                raise TypeError(msg)
+        self.truth_binning = truth_binning
+        self.reco_binning = reco_binning
+        if response_binning is None:
+            response_binning = CartesianProductBinning(
+                [reco_binning.clone(dummy=True), truth_binning.clone(dummy=True)]
+            )
+        elif not isinstance(response_binning, Binning):
+            msg = f"response_binning must be a remu.binning.Binning; got {type(response_binning).__name__}"
+            raise TypeError(msg)
+        expected = reco_binning.data_size * truth_binning.data_size
+        if response_binning.data_size != expected:
+            msg = (
+                f"response_binning has {response_binning.data_size} data elements, but the "
+                f"reco ({reco_binning.data_size}) x truth ({truth_binning.data_size}) "
+                f"binnings need {expected}"
+            )
+            raise InputError(msg)
+        self.response_binning = response_binning
+        self.nuisance_indices = [] if nuisance_indices is None else nuisance_indices
+        self.impossible_indices = [] if impossible_indices is None else impossible_indices
+        self._update_filled_indices()
+
+    # ------------------------------------------------------------------ helpers
+
+    @property
+    def _shape(self) -> tuple[int, int]:
+        return (self.reco_binning.data_size, self.truth_binning.data_size)
+
+    def _update_filled_indices(self) -> None:
+        self.filled_truth_indices = np.flatnonzero(self.truth_binning.entries_array > 0).astype(
+            np.int64
+        )
+
+    def _check_event_variables(self, event: Any, rename: Mapping[str, str] | None) -> None:
+        available = _available_columns(event)
+        if available is None:
+            return
+        if rename:
+            available |= {new for old, new in rename.items() if old in available}
+        for label, b in (("truth", self.truth_binning), ("reco", self.reco_binning)):
+            needed = getattr(b.phasespace, "variables", ())
+            missing = sorted(v for v in needed if v not in available)
+            if missing:
+                msg = (
+                    f"event data has no {label} variable {missing[0]!r} needed by the "
+                    f"{label} binning (available: {', '.join(sorted(available)) or 'none'})"
+                )
+                raise MissingVariableError(msg)
+
+    # ------------------------------------------------------------------ filling
+
+    def fill(self, *args: Any, **kwargs: Any) -> None:
+        """Fill events into the truth, reco and response histograms.
+
+        Parameters
+        ----------
+        *args, **kwargs
+            Passed to :meth:`remu.binning.Binning.fill` of each histogram:
+            ``event, weight=1, raise_error=False, rename=None``. Events hold both
+            the true and the reconstructed variables; an event whose reco
+            variables lie outside the reco binning (e.g. NaN: not reconstructed)
+            only enters the truth histogram.
+
+        Raises
+        ------
+        remu.errors.MissingVariableError
+            (a ``KeyError``) If the event data lacks a truth or reco variable;
+            nothing is filled then.
+        """
+        if args:
+            rename = kwargs.get("rename", args[3] if len(args) > 3 else None)
+            self._check_event_variables(args[0], rename)
+        elif "event" in kwargs:
+            self._check_event_variables(kwargs["event"], kwargs.get("rename"))
+        self.truth_binning.fill(*args, **kwargs)
+        self.reco_binning.fill(*args, **kwargs)
+        self.response_binning.fill(*args, **kwargs)
+        self._update_filled_indices()
+
+    def fill_from_csv_file(self, *args: Any, **kwargs: Any) -> None:
+        """Fill events from CSV file(s), parsing each file once for all three histograms.
+
+        Parameters
+        ----------
+        *args, **kwargs
+            As :meth:`remu.binning.Binning.fill_from_csv_file`: ``filename``
+            (str or list of str), ``weightfield=None``, ``weight=1.0``,
+            ``rename=None``, ``cut_function=lambda x: x``,
+            ``buffer_csv_files=False``, ``chunksize=10000``; other keywords go
+            to ``fill`` (e.g. ``raise_error``).
+
+        Raises
+        ------
+        RuntimeError
+            If the filled matrix is inconsistent (negative weights, more
+            reconstructed than true weight).
+        """
+        Binning.fill_multiple_from_csv_file(
+            [self.truth_binning, self.reco_binning, self.response_binning], *args, **kwargs
+        )
+        self._fix_rounding_errors()
+        self._update_filled_indices()
+
+    def fill_up_truth_from_csv_file(self, *args: Any, **kwargs: Any) -> None:
+        """Replace truth bins by a fuller truth sample read from CSV file(s).
+
+        For generated events that are stored apart from the reconstructed ones:
+        a copy of the truth binning is filled from the file(s) and, in every
+        bin where it holds more (values and entries), its content replaces the
+        current truth content. Arguments as :meth:`fill_from_csv_file`.
+        """
+        new_truth = deepcopy(self.truth_binning)
+        new_truth.reset()
+        new_truth.fill_from_csv_file(*args, **kwargs)
+        self._replace_smaller_truth(new_truth)
+
+    def fill_up_truth(self, *args: Any, **kwargs: Any) -> None:
+        """Replace truth bins by a fuller in-memory truth sample.
+
+        Same as :meth:`fill_up_truth_from_csv_file`, with the events passed to
+        :meth:`remu.binning.Binning.fill`.
+        """
+        new_truth = deepcopy(self.truth_binning)
+        new_truth.reset()
+        new_truth.fill(*args, **kwargs)
+        self._replace_smaller_truth(new_truth)
+
+    def _fix_rounding_errors(self) -> None:
+        """Check consistency; lift truth values up to the reconstructed total if rounding."""
+        truth = self.truth_binning.get_values_as_ndarray()
+        resp = self.response_binning.get_values_as_ndarray()
+        resp = resp.reshape(resp.size // truth.size, truth.size).sum(axis=0)
+        if np.any(truth < 0):
+            msg = "Illegal response matrix: Negative true weight!"
+            raise RuntimeError(msg)
+        if np.any(resp < 0):
+            msg = "Illegal response matrix: Negative total reconstructed weight!"
+            raise RuntimeError(msg)
+        diff = truth - resp
+        if np.any(diff < -1e-9):
+            msg = "Illegal response matrix: Higher total reconstructed than true weight!"
+            raise RuntimeError(msg)
+        below = diff < 0
+        if np.any(below):
+            truth[below] = resp[below]
+            self.truth_binning.set_values_from_ndarray(truth)
+
+    def _replace_smaller_truth(self, new_truth: Binning) -> None:
+        new_values = new_truth.get_values_as_ndarray()
+        new_entries = new_truth.get_entries_as_ndarray()
+        new_sumw2 = new_truth.get_sumw2_as_ndarray()
+        old_values = self.truth_binning.get_values_as_ndarray()
+        old_entries = self.truth_binning.get_entries_as_ndarray()
+        old_sumw2 = self.truth_binning.get_sumw2_as_ndarray()
+
+        negative = int(np.count_nonzero(new_values < 0))
+        if negative:
+            msg = f"Filled-up values are negative in {negative} bins."
+            raise RuntimeError(msg)
+        where = new_values > 0
+        diff_v = new_values - old_values
+        diff_e = new_entries - old_entries
+        n_less = int(np.count_nonzero(where & (diff_v < -1e-9)))
+        if n_less:
+            warn(
+                f"Filled-up values are less than the original filling in {n_less} bins. "
+                "This should not happen!",
+                stacklevel=3,
+            )
+        n_less = int(np.count_nonzero(where & (diff_e < 0)))
+        if n_less:
+            warn(
+                f"Filled-up entries are less than the original filling in {n_less} bins. "
+                "This should not happen!",
+                stacklevel=3,
+            )
+        where &= (diff_v >= 0) & (diff_e >= 0)
+        self.truth_binning.set_values_from_ndarray(np.where(where, new_values, old_values))
+        self.truth_binning.set_entries_from_ndarray(np.where(where, new_entries, old_entries))
+        self.truth_binning.set_sumw2_from_ndarray(np.where(where, new_sumw2, old_sumw2))
+        self._fix_rounding_errors()
+        self._update_filled_indices()
+
+    def reset(self) -> None:
+        """Set every histogram (values, entries, sumw2) back to zero.
+
+        ``nuisance_indices`` and ``impossible_indices`` are kept.
+        """
+        self.truth_binning.reset()
+        self.reco_binning.reset()
+        self.response_binning.reset()
+        self._update_filled_indices()
+
+    # ------------------------------------------------------------ raw accessors
+
+    def get_truth_values_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.float64]:
+        """Truth values (sum of weights); ``shape=None, indices=None`` as in Binning."""
+        return self.truth_binning.get_values_as_ndarray(*args, **kwargs)
+
+    def get_truth_entries_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.int64]:
+        """Truth entries (number of events); ``shape=None, indices=None`` as in Binning."""
+        return self.truth_binning.get_entries_as_ndarray(*args, **kwargs)
+
+    def get_truth_sumw2_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.float64]:
+        """Truth sums of squared weights; ``shape=None, indices=None`` as in Binning."""
+        return self.truth_binning.get_sumw2_as_ndarray(*args, **kwargs)
+
+    def get_reco_values_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.float64]:
+        """Reco values (sum of weights); ``shape=None, indices=None`` as in Binning."""
+        return self.reco_binning.get_values_as_ndarray(*args, **kwargs)
+
+    def get_reco_entries_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.int64]:
+        """Reco entries (number of events); ``shape=None, indices=None`` as in Binning."""
+        return self.reco_binning.get_entries_as_ndarray(*args, **kwargs)
+
+    def get_reco_sumw2_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.float64]:
+        """Reco sums of squared weights; ``shape=None, indices=None`` as in Binning."""
+        return self.reco_binning.get_sumw2_as_ndarray(*args, **kwargs)
+
+    def get_response_values_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.float64]:
+        """Response values; with ``shape=(N_reco, N_truth)`` element ``[i, j]`` is reco i, truth j."""
+        return self.response_binning.get_values_as_ndarray(*args, **kwargs)
+
+    def get_response_entries_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.int64]:
+        """Response entries; with ``shape=(N_reco, N_truth)`` element ``[i, j]`` is reco i, truth j."""
+        return self.response_binning.get_entries_as_ndarray(*args, **kwargs)
+
+    def get_response_sumw2_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.float64]:
+        """Response sumw2; with ``shape=(N_reco, N_truth)`` element ``[i, j]`` is reco i, truth j."""
+        return self.response_binning.get_sumw2_as_ndarray(*args, **kwargs)
+
+    @staticmethod
+    def _checked(arr: ArrayLike, size: int, what: str, *, counts: bool = False) -> NDArray:
+        a = np.asarray(arr)
+        if a.size != size:
+            msg = f"{what} needs {size} elements; got {a.size} (shape {a.shape})"
+            raise InputError(msg)
+        if counts and np.any(a < 0):
+            msg = f"{what}: entries must not be negative; got minimum {a.min()}"
+            raise InputError(msg)
+        return a
+
+    def set_truth_values_from_ndarray(self, arr: ArrayLike) -> None:
+        """Overwrite the truth values (``N_truth`` elements, any shape)."""
+        n = self.truth_binning.data_size
+        self.truth_binning.set_values_from_ndarray(self._checked(arr, n, "truth values"))
+
+    def set_truth_entries_from_ndarray(self, arr: ArrayLike) -> None:
+        """Overwrite the truth entries; refreshes ``filled_truth_indices``."""
+        n = self.truth_binning.data_size
+        a = self._checked(arr, n, "truth entries", counts=True)
+        self.truth_binning.set_entries_from_ndarray(a)
+        self._update_filled_indices()
+
+    def set_truth_sumw2_from_ndarray(self, arr: ArrayLike) -> None:
+        """Overwrite the truth sums of squared weights."""
+        n = self.truth_binning.data_size
+        self.truth_binning.set_sumw2_from_ndarray(self._checked(arr, n, "truth sumw2"))
+
+    def set_reco_values_from_ndarray(self, arr: ArrayLike) -> None:
+        """Overwrite the reco values (``N_reco`` elements, any shape)."""
+        n = self.reco_binning.data_size
+        self.reco_binning.set_values_from_ndarray(self._checked(arr, n, "reco values"))
+
+    def set_reco_entries_from_ndarray(self, arr: ArrayLike) -> None:
+        """Overwrite the reco entries."""
+        n = self.reco_binning.data_size
+        a = self._checked(arr, n, "reco entries", counts=True)
+        self.reco_binning.set_entries_from_ndarray(a)
+
+    def set_reco_sumw2_from_ndarray(self, arr: ArrayLike) -> None:
+        """Overwrite the reco sums of squared weights."""
+        n = self.reco_binning.data_size
+        self.reco_binning.set_sumw2_from_ndarray(self._checked(arr, n, "reco sumw2"))
+
+    def set_response_values_from_ndarray(self, arr: ArrayLike) -> None:
+        """Overwrite the response values (``N_reco * N_truth`` elements, any shape)."""
+        n = self.response_binning.data_size
+        self.response_binning.set_values_from_ndarray(self._checked(arr, n, "response values"))
+
+    def set_response_entries_from_ndarray(self, arr: ArrayLike) -> None:
+        """Overwrite the response entries."""
+        n = self.response_binning.data_size
+        a = self._checked(arr, n, "response entries", counts=True)
+        self.response_binning.set_entries_from_ndarray(a)
+
+    def set_response_sumw2_from_ndarray(self, arr: ArrayLike) -> None:
+        """Overwrite the response sums of squared weights."""
+        n = self.response_binning.data_size
+        self.response_binning.set_sumw2_from_ndarray(self._checked(arr, n, "response sumw2"))
+
+    # --------------------------------------------------------- raw matrix
+
+    @staticmethod
+    def _normalize_matrix(M: ArrayLike) -> NDArray[np.float64]:
+        """Scale columns (axis -2 sums) above 1 down to 1; other columns unchanged."""
+        return posterior.normalize_matrix(M)
+
+    def _columns(self, truth_indices: Any) -> Any:
+        if truth_indices is None:
+            return slice(None)
+        return _check_index_range(truth_indices, self.truth_binning.data_size, "truth_indices")
+
+    def get_response_matrix_as_ndarray(
+        self, shape: int | Sequence[int] | None = None, truth_indices: ArrayLike | None = None
+    ) -> NDArray[np.float64]:
+        """Plain ratio estimate ``response[i, j] / truth[j]`` (no priors).
+
+        Columns whose sum exceeds 1 are scaled down to 1; empty truth bins give
+        zero columns. Nuisance and impossible indices are ignored.
+
+        Parameters
+        ----------
+        shape : int or tuple of int, optional
+            Reshape the result (C order); default ``(N_reco, n_t)``.
+        truth_indices : sequence of int, optional
+            Select truth columns; default all.
+
+        Returns
+        -------
+        ndarray
+        """
+        cols = self._columns(truth_indices)
+        M = self.get_response_values_as_ndarray(shape=self._shape)[:, cols]
+        N = self.get_truth_values_as_ndarray()[cols]
+        M = M / np.where(N > 0, N, 1.0)
+        M = self._normalize_matrix(M)
+        if shape is not None:
+            M = M.reshape(shape)
+        return M
+
+    # ---------------------------------------------------------- Bayesian model
+
+    def _get_stat_error_parameters(
+        self,
+        expected_weight: float = 1.0,
+        nuisance_indices: Iterable[int] | None = None,
+        impossible_indices: Iterable[int] | None = None,
+        truth_indices: ArrayLike | None = None,
+    ) -> posterior.StatParameters:
+        """Posterior parameters ``(beta1, beta2, alpha, mu, sigma)`` (see the module docs)."""
+        n_reco, n_truth = self._shape
+        if nuisance_indices is None:
+            nuisance_indices = self.nuisance_indices
+        if impossible_indices is None:
+            impossible_indices = self.impossible_indices
+        if not expected_weight > 0:
+            msg = f"expected_weight must be positive; got {expected_weight!r}"
+            raise InputError(msg)
+        nuisance = _check_index_range(list(nuisance_indices), n_truth, "nuisance_indices")
+        impossible = _check_index_range(list(impossible_indices), n_reco, "impossible_indices")
+        cols = self._columns(truth_indices)
+        if truth_indices is not None:
+            # Nuisance bins become column positions; assumes sorted, non-negative
+            # truth_indices (as the reference does).
+            if cols.size:
+                pos = np.searchsorted(cols, nuisance)
+                inside = pos < cols.size
+                pos = pos[inside]
+                nuisance = pos[cols[pos] == nuisance[inside]]
+            else:
+                nuisance = np.zeros(0, dtype=np.intp)
+        shape = self._shape
+        return posterior.stat_error_parameters(
+            self.get_response_entries_as_ndarray(shape=shape)[:, cols],
+            self.get_truth_entries_as_ndarray()[cols],
+            self.get_response_values_as_ndarray(shape=shape)[:, cols],
+            self.get_truth_values_as_ndarray()[cols],
+            self.get_response_sumw2_as_ndarray(shape=shape)[:, cols],
+            self.get_truth_sumw2_as_ndarray()[cols],
+            n_vars=len(self.reco_binning.phasespace),
+            impossible_indices=impossible,
+            nuisance_columns=nuisance,
+            expected_weight=expected_weight,
+        )
+
+    def get_mean_response_matrix_as_ndarray(
+        self,
+        shape: int | Sequence[int] | None = None,
+        *,
+        expected_weight: float = 1.0,
+        nuisance_indices: Iterable[int] | None = None,
+        impossible_indices: Iterable[int] | None = None,
+        truth_indices: ArrayLike | None = None,
+    ) -> NDArray[np.float64]:
+        """Posterior mean of the response matrix.
+
+        ``eff_j * p_ij * m_ij`` with the Beta mean of the efficiency, the
+        Dirichlet mean of the smearing and the ratio of mean weights; columns
+        summing to more than 1 are scaled down.
+
+        Parameters
+        ----------
+        shape : int or tuple of int, optional
+            Reshape the result; default ``(N_reco, n_t)``.
+        expected_weight : float
+            Weight assumed for cells without events.
+        nuisance_indices, impossible_indices : list of int, optional
+            Override the matrix's own lists.
+        truth_indices : sequence of int, optional
+            Select (sorted) truth columns.
+
+        Returns
+        -------
+        ndarray
+
+        Examples
+        --------
+        An empty matrix: efficiency 1/2, smearing uniform over the 3 reco bins.
+
+        >>> from remu import binning, migration
+        >>> r = migration.ResponseMatrix(binning.LinearBinning("r", [0, 1, 2, 3]),
+        ...                              binning.LinearBinning("t", [0, 1]))
+        >>> r.get_mean_response_matrix_as_ndarray()
+        array([[0.16666667],
+               [0.16666667],
+               [0.16666667]])
+        """
+        params = self._get_stat_error_parameters(
+            expected_weight, nuisance_indices, impossible_indices, truth_indices
+        )
+        M = posterior.mean_response_matrix(params)
+        return M if shape is None else M.reshape(shape)
+
+    def get_statistical_variance_as_ndarray(
+        self,
+        shape: int | Sequence[int] | None = None,
+        *,
+        expected_weight: float = 1.0,
+        nuisance_indices: Iterable[int] | None = None,
+        impossible_indices: Iterable[int] | None = None,
+        truth_indices: ArrayLike | None = None,
+    ) -> NDArray[np.float64]:
+        """Element-wise posterior variance of the response matrix.
+
+        Parameters are those of :meth:`get_mean_response_matrix_as_ndarray`.
+
+        Returns
+        -------
+        ndarray
+            Default shape ``(N_reco, n_t)``; correlations are ignored.
+        """
+        params = self._get_stat_error_parameters(
+            expected_weight, nuisance_indices, impossible_indices, truth_indices
+        )
+        V = posterior.statistical_variance(params)
+        return V if shape is None else V.reshape(shape)
+
+    def get_in_bin_variation_as_ndarray(
+        self,
+        shape: int | Sequence[int] | None = None,
+        truth_indices: ArrayLike | None = None,
+        normalize: bool = True,
+        **kwargs: Any,
+    ) -> NDArray[np.float64]:
+        """How much the response changes towards the neighbouring truth bins.
+
+        Element ``[i, j]`` is the largest ``|R[i, j] - R[i, k]|`` over the truth
+        bins ``k`` adjacent to ``j``; with ``normalize`` it is divided by
+        ``sqrt(V[i, j] + V[i, k])`` (statistical variances), so values around 1
+        are compatible with statistics.
+
+        Parameters
+        ----------
+        shape : int or tuple of int, optional
+            Reshape the result; default ``(N_reco, n_t)``.
+        truth_indices : sequence of int, optional
+            Columns to return (computed on the full matrix first).
+        normalize : bool
+            Divide by the statistical standard deviation of the difference.
+        **kwargs
+            ``expected_weight``, ``nuisance_indices``, ``impossible_indices``.
+
+        Returns
+        -------
+        ndarray
+
+        Raises
+        ------
+        ValueError
+            If a truth bin has no adjacent bins.
+        """
+        R = self.get_mean_response_matrix_as_ndarray(**kwargs)
+        adj = self.truth_binning.get_adjacent_data_indices()
+        lengths = np.array([len(a) for a in adj], dtype=np.intp)
+        if np.any(lengths == 0):
+            lonely = np.flatnonzero(lengths == 0).tolist()
+            msg = (
+                "zero-size array to reduction operation maximum which has no identity: "
+                f"truth bins {lonely} have no adjacent bins"
+            )
+            raise ValueError(msg)
+        own = np.repeat(np.arange(len(adj)), lengths)
+        other = np.concatenate([np.asarray(a, dtype=np.intp) for a in adj])
+        with np.errstate(under="ignore"):
+            d = (R[:, own] - R[:, other]) ** 2
+            if normalize:
+                V = self.get_statistical_variance_as_ndarray(**kwargs)
+                d /= V[:, own] + V[:, other]
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        result = np.sqrt(np.maximum.reduceat(d, starts, axis=1))
+        if truth_indices is not None:
+            result = result[:, self._columns(truth_indices)]
+        if shape is not None:
+            result = result.reshape(shape)
+        return result
+
+    @staticmethod
+    def _dirichlet(
+        alpha: ArrayLike, size: int | Sequence[int] | None = None, *, rng: RNGLike = None
+    ) -> NDArray[np.float64]:
+        """Dirichlet draws that survive tiny parameters such as 1e-50."""
+        return posterior.draw_dirichlet(alpha, size, as_generator(rng))
+
+    def generate_random_response_matrices(
+        self,
+        size: int | Sequence[int] | None = None,
+        shape: int | Sequence[int] | None = None,
+        *,
+        expected_weight: float = 1.0,
+        nuisance_indices: Iterable[int] | None = None,
+        impossible_indices: Iterable[int] | None = None,
+        truth_indices: ArrayLike | None = None,
+        rng: RNGLike = None,
+    ) -> NDArray[np.float64]:
+        """Draw response matrices from the posterior (all toys at once).
+
+        Efficiencies are Beta, smearings Dirichlet and mean weights Gaussian
+        distributed (see :meth:`get_mean_response_matrix_as_ndarray`).
+
+        Parameters
+        ----------
+        size : None, int or tuple of int
+            Toy dimensions.
+        shape : int or tuple of int, optional
+            Shape of each matrix; default ``(N_reco, n_t)``.
+        expected_weight, nuisance_indices, impossible_indices, truth_indices
+            As for :meth:`get_mean_response_matrix_as_ndarray`.
+        rng : None, int, Generator, optional
+            Source of randomness; ``None`` seeds from NumPy's global state, so
+            ``np.random.seed`` makes the draw reproducible.
+
+        Returns
+        -------
+        ndarray, shape size + shape
+
+        Examples
+        --------
+        >>> from remu import binning, migration
+        >>> r = migration.ResponseMatrix(binning.LinearBinning("r", [0, 1, 2, 3]),
+        ...                              binning.LinearBinning("t", [0, 1, 2]))
+        >>> r.generate_random_response_matrices(size=(2, 3), rng=1).shape
+        (2, 3, 3, 2)
+        >>> r.generate_random_response_matrices(5, shape=6, rng=1).shape
+        (5, 6)
+        """
+        params = self._get_stat_error_parameters(
+            expected_weight, nuisance_indices, impossible_indices, truth_indices
+        )
+        toys = posterior.draw_response_matrices(params, size, as_generator(rng))
+        if shape is None:
+            return toys
+        dims = toys.shape[:-2]
+        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        return toys.reshape(dims + shape)
+
+    # ------------------------------------------------- combination and output
+
+    def __add__(self, other: ResponseMatrix) -> ResponseMatrix:
+        """Matrix filled with the events of both operands (binnings taken from ``self``)."""
+        if not isinstance(other, ResponseMatrix):
+            return NotImplemented
+        ret = deepcopy(self)
+        ret.truth_binning = self.truth_binning + other.truth_binning
+        ret.reco_binning = self.reco_binning + other.reco_binning
+        ret.response_binning = self.response_binning + other.response_binning
+        ret._fix_rounding_errors()
+        ret._update_filled_indices()
+        return ret
+
+    def clone(self) -> ResponseMatrix:
+        """Independent copy: cloned binnings (with data) and copied index lists."""
+        return ResponseMatrix(
+            self.reco_binning.clone(),
+            self.truth_binning.clone(),
+            nuisance_indices=deepcopy(self.nuisance_indices),
+            impossible_indices=deepcopy(self.impossible_indices),
+            response_binning=self.response_binning.clone(),
+        )
+
+    def export(
+        self,
+        filename: str | os.PathLike[str] | IO[bytes],
+        compress: bool = False,
+        nstat: int | None = None,
+        sparse: bool = True,
+        *,
+        rng: RNGLike = None,
+    ) -> None:
+        """Write the matrix as an ``.npz`` file for ``likelihood.ResponseMatrixPredictor``.
+
+        Parameters
+        ----------
+        filename : path-like or binary file object
+            Written atomically when a path (``.npz`` appended if missing).
+        compress : bool
+            Use :func:`numpy.savez_compressed`.
+        nstat : int, optional
+            ``None``: store the posterior mean matrix; ``k``: store ``k`` random
+            matrices.
+        sparse : bool
+            Store only truth bins with entries (``sparse_indices``, ``is_sparse``).
+        rng : None, int, Generator, optional
+            Randomness for ``nstat`` draws.
+
+        Examples
+        --------
+        >>> import io, numpy as np
+        >>> from remu import binning, migration
+        >>> r = migration.ResponseMatrix(binning.LinearBinning("r", [0, 1, 2]),
+        ...                              binning.LinearBinning("t", [0, 1, 2]))
+        >>> r.fill({"r": 0.5, "t": 1.5})
+        >>> buf = io.BytesIO(); r.export(buf); _ = buf.seek(0)
+        >>> with np.load(buf) as f:
+        ...     sorted(f.files), f["matrices"].shape, f["sparse_indices"]
+        (['is_sparse', 'matrices', 'sparse_indices', 'truth_entries'], (1, 2, 1), array([1]))
+        """
+        if nstat is None:
+            matrices = self.get_mean_response_matrix_as_ndarray()[np.newaxis]
+        else:
+            matrices = self.generate_random_response_matrices(size=nstat, rng=rng)
+        truth_entries = self.get_truth_entries_as_ndarray()
+        sparse_indices = None
+        if sparse:
+            sparse_indices = np.flatnonzero(truth_entries)
+            matrices = matrices[..., sparse_indices]
+        write_response_npz(
+            filename,
+            matrices=matrices,
+            truth_entries=truth_entries,
+            sparse_indices=sparse_indices,
+            compress=compress,
+        )
