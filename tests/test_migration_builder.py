@@ -95,7 +95,7 @@ def test_nuisance_scaling():
         counts.append(rm.get_truth_values_as_ndarray()[0])
         builder.add_matrix(rm)
     M, _ = builder.get_random_response_matrices_as_ndarray()
-    raw_eff = np.array([c for c in counts]) / max(counts)
+    raw_eff = np.array(counts) / max(counts)
     # raw columns sum to the fraction reconstructed; the nuisance scale multiplies it
     means, _ = builder.get_mean_response_matrices_as_ndarray()
     assert_allclose(means[:, :, 0].sum(axis=1), raw_eff, rtol=1e-9)
