@@ -9,6 +9,8 @@ from __future__ import annotations
 __all__ = [
     "FileFormatError",
     "InputError",
+    "InvalidEventError",
+    "MissingFieldError",
     "MissingVariableError",
     "RemuWarning",
 ]
@@ -37,3 +39,19 @@ class MissingVariableError(KeyError):
         if len(self.args) == 1 and isinstance(self.args[0], str):
             return self.args[0]
         return super().__str__()
+
+
+class MissingFieldError(MissingVariableError, ValueError):
+    """A structured array (or CSV file) lacks a field that is needed.
+
+    It is both a :class:`KeyError` (like a missing dict key) and a
+    :class:`ValueError` (what NumPy raises for a missing field name).
+    """
+
+
+class InvalidEventError(TypeError, IndexError):
+    """Input to ``fill`` that is not a collection of events (e.g. a plain numeric array).
+
+    It subclasses :class:`TypeError` and :class:`IndexError`, the two errors the
+    reference raises for lists of numbers and numeric arrays.
+    """

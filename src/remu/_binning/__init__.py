@@ -1,0 +1,1 @@
+"""The implementation behind :mod:`remu.binning`, split by concept."""

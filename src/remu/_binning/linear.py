@@ -1,0 +1,209 @@
+"""One-dimensional binning defined by consecutive bin edges."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from remu._binning.binning import Binning, LazyBins
+from remu._binning.bins import ARRAY_KEYS, RectangularBin
+from remu._binning.events import Columns
+from remu._binning.phasespace import PhaseSpace
+
+__all__ = ["LinearBinning", "check_edges", "merge_edges_along_axis"]
+
+
+def check_edges(variable: Any, bin_edges: Any, dtype: Any = float) -> np.ndarray:
+    """Bin edges as a 1-D array; strictly increasing, no NaN (±inf allowed).
+
+    Raises
+    ------
+    ValueError
+        Naming the variable and showing the edges.
+    """
+    try:
+        edges = np.array(bin_edges, dtype=dtype)
+    except (TypeError, ValueError) as err:
+        msg = f"bin edges of variable {variable!r} must be numbers; got {bin_edges!r}"
+        raise ValueError(msg) from err
+    if edges.ndim != 1 or edges.size == 0:
+        msg = (
+            f"bin edges of variable {variable!r} must be a non-empty 1-D sequence; "
+            f"got {bin_edges!r}"
+        )
+        raise ValueError(msg)
+    if edges.dtype.kind not in "iuf":
+        msg = f"bin edges of variable {variable!r} must be numbers; got {bin_edges!r}"
+        raise ValueError(msg)
+    if edges.dtype.kind == "f" and np.isnan(edges).any():
+        msg = f"bin edges of variable {variable!r} contain NaN: {edges.tolist()}"
+        raise ValueError(msg)
+    if np.any(edges[1:] <= edges[:-1]):
+        msg = (
+            f"bin edges of variable {variable!r} must be strictly increasing; got {edges.tolist()}"
+        )
+        raise ValueError(msg)
+    return edges
+
+
+def merge_edges_along_axis(
+    edges: np.ndarray, arrays: dict[str, np.ndarray], remove: Iterable[int], axis: int
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Delete edges and merge the data along ``axis`` (spec §11.5).
+
+    For each removed edge ``i`` in descending order, with ``n`` current bins:
+    ``0 < i < n`` adds bin ``i`` into bin ``i-1``; ``i == 0`` drops the first bin and
+    ``i >= n`` the last one (their contents are lost, QUIRK Q30). Negative ``i``
+    drops bin ``i`` (NumPy semantics) without merging.
+    """
+    order = sorted(remove, reverse=True)
+    new_edges = list(edges)
+    for i in order:
+        del new_edges[i]
+    arrays = {key: np.moveaxis(arr, axis, 0).copy() for key, arr in arrays.items()}
+    for i in order:
+        for key, arr in arrays.items():
+            n = arr.shape[0]
+            if 0 < i < n:
+                arr[i - 1] += arr[i]
+                arrays[key] = np.delete(arr, i, axis=0)
+            elif i >= n:
+                arrays[key] = np.delete(arr, n - 1, axis=0)
+            else:
+                arrays[key] = np.delete(arr, i, axis=0)
+    arrays = {key: np.moveaxis(arr, 0, axis) for key, arr in arrays.items()}
+    return np.asarray(new_edges, dtype=edges.dtype), arrays
+
+
+class LinearBinning(Binning):
+    """A 1-D binning of one variable by consecutive edges.
+
+    Parameters
+    ----------
+    variable : str
+    bin_edges : sequence of float
+        Strictly increasing; ``±inf`` allowed. There are no under-/overflow bins.
+    include_upper : bool
+        Bins are ``[e_i, e_i+1)`` by default, ``(e_i, e_i+1]`` if true.
+    **kwargs
+        Passed to :class:`Binning` (``subbinnings``, arrays, ``phasespace``, ``dummy``).
+
+    Raises
+    ------
+    ValueError
+        If the edges are not strictly increasing or contain NaN.
+
+    Examples
+    --------
+    >>> lo = LinearBinning("x", [0, 1, 2])
+    >>> [lo.get_event_bin_index({"x": v}) for v in (0, 1, 2)]
+    [0, 1, None]
+    >>> hi = LinearBinning("x", [0, 1, 2], include_upper=True)
+    >>> [hi.get_event_bin_index({"x": v}) for v in (0, 1, 2)]
+    [None, 0, 1]
+    """
+
+    yaml_tag = "!LinearBinning"
+
+    def __init__(
+        self, variable: str, bin_edges: Any, include_upper: bool = False, **kwargs: Any
+    ) -> None:
+        if kwargs.pop("bins", None) is not None:
+            msg = "Cannot define bins of LinearBinning! Define bin edges instead."
+            raise TypeError(msg)
+        self.variable = variable
+        self.bin_edges = check_edges(variable, bin_edges)
+        self.include_upper = bool(include_upper)
+        self.nbins = len(self.bin_edges) - 1
+        if kwargs.get("phasespace") is None:
+            kwargs["phasespace"] = PhaseSpace([variable])
+        Binning.__init__(self, bins=LazyBins(self), **kwargs)
+
+    def _make_bin(self, i: int) -> RectangularBin:
+        kwargs: dict[str, Any] = {}
+        if self.value_array is not None:
+            j = self.get_bin_data_index(i)
+            kwargs = {key: getattr(self, key)[j : j + 1] for key in ARRAY_KEYS}
+        return RectangularBin(
+            variables=[self.variable],
+            edges=[(self.bin_edges[i], self.bin_edges[i + 1])],
+            include_lower=not self.include_upper,
+            include_upper=self.include_upper,
+            **kwargs,
+        )
+
+    def _native_indices(self, cols: Columns) -> np.ndarray:
+        # np.digitize(x, e, right) == np.searchsorted(e, x, side) for increasing e;
+        # NaN sorts past the last edge, so it lands outside.
+        x = cols[self.variable]
+        side = "left" if self.include_upper else "right"
+        k = np.searchsorted(self.bin_edges, x, side=side)
+        k -= 1
+        k[k >= self.nbins] = -1
+        return k
+
+    def _required_variables(self) -> set[str] | None:
+        names = {self.variable}
+        for sub in self.subbinnings.values():
+            more = sub._required_variables()
+            if more is None:
+                return None
+            names |= more
+        return names
+
+    def get_adjacent_bin_indices(self) -> list[np.ndarray]:
+        """``[i-1, i+1]`` within range for each bin (empty for a single bin)."""
+        i = np.arange(self.nbins)
+        pairs = np.stack([i - 1, i + 1], axis=1)
+        valid = (pairs >= 0) & (pairs < self.nbins)
+        return [row[ok].astype(int) for row, ok in zip(pairs, valid, strict=False)]
+
+    def slice(self, start: int | None, stop: int | None, step: int | None = 1) -> LinearBinning:
+        """A new binning of the selected bins (Python slice semantics), contents kept.
+
+        Subbinnings are summed into their bins first. With ``step != 1`` the new
+        edges are the selected lower edges plus the last upper edge (QUIRK Q15).
+        """
+        selected = range(self.nbins)[start:stop:step]
+        if len(selected) == 0:
+            msg = f"slice({start}, {stop}, {step}) selects no bins of {self.nbins}"
+            raise IndexError(msg)
+        index = np.asarray(selected, dtype=np.int64)
+        edges = [*self.bin_edges[index].tolist(), float(self.bin_edges[selected[-1] + 1])]
+        flat = self.marginalize_subbinnings()
+        return LinearBinning(
+            self.variable,
+            edges,
+            include_upper=self.include_upper,
+            **{key: getattr(flat, key)[index] for key in ARRAY_KEYS},
+        )
+
+    def remove_bin_edges(self, bin_edge_indices: Iterable[int]) -> LinearBinning:
+        """Merge bins by deleting edges (outermost edges drop their bin, QUIRK Q30)."""
+        flat = self.marginalize_subbinnings()
+        arrays = {key: getattr(flat, key) for key in ARRAY_KEYS}
+        edges, arrays = merge_edges_along_axis(self.bin_edges, arrays, bin_edge_indices, 0)
+        return LinearBinning(self.variable, edges, include_upper=self.include_upper, **arrays)
+
+    def _structure_args(self) -> dict[str, Any]:
+        return {
+            "variable": self.variable,
+            "bin_edges": self.bin_edges.tolist(),
+            "include_upper": self.include_upper,
+            "subbinnings": self._dummy_subbinnings(),
+            "phasespace": self.phasespace.clone(),
+        }
+
+    def __eq__(self, other: object) -> bool:
+        if type(self) is not type(other):
+            return False
+        return (
+            self.variable == other.variable  # type: ignore[attr-defined]
+            and np.array_equal(self.bin_edges, other.bin_edges)  # type: ignore[attr-defined]
+            and self.include_upper == other.include_upper  # type: ignore[attr-defined]
+            and self.subbinnings == other.subbinnings  # type: ignore[attr-defined]
+        )
+
+    __hash__ = None  # type: ignore[assignment]
