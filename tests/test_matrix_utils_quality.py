@@ -1,0 +1,145 @@
+"""matrix_utils: Mahalanobis distance, compatibility, expected distance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from remu import binning, matrix_utils, migration
+from remu._migration.quality import difference_distances
+
+
+def make(n_events, shift=0.0, seed=0, n_reco=4, n_truth=5, **kwargs):
+    reco = binning.LinearBinning("reco_x", np.linspace(0.0, 10.0, n_reco + 1))
+    truth = binning.LinearBinning("true_x", np.linspace(0.0, 10.0, n_truth + 1))
+    rm = migration.ResponseMatrix(reco, truth, **kwargs)
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0.0, 10.0, n_events)
+    r = np.where(rng.random(n_events) < 0.8, t + shift + rng.normal(0, 1.0, n_events), np.nan)
+    rm.fill(np.rec.fromarrays([t, r], names="true_x,reco_x"))
+    return rm
+
+
+@pytest.fixture(scope="module")
+def pair():
+    return make(5000, seed=1), make(5000, seed=2)
+
+
+def test_distance_shapes_spec_example(pair):
+    a, b = pair
+    d = matrix_utils.mahalanobis_distance(a, b, rng=1)
+    assert d.shape == (5,)
+    d2, dfm = matrix_utils.mahalanobis_distance(a, b, return_distances_from_mean=True, rng=1)
+    assert dfm.shape == (104, 5)
+    assert np.all(d2 >= 0)
+    assert np.all(dfm >= 0)
+    assert matrix_utils.mahalanobis_distance(a, b, shape=(5, 1), rng=1).shape == (5, 1)
+    d3, dfm3 = matrix_utils.mahalanobis_distance(
+        a, b, shape=(1, 5), N=50, return_distances_from_mean=True, rng=1
+    )
+    assert d3.shape == (1, 5)
+    assert dfm3.shape == (50, 1, 5)
+
+
+def test_distance_reproducible_and_global_seed(pair):
+    a, b = pair
+    assert_array_equal(
+        matrix_utils.mahalanobis_distance(a, b, rng=3),
+        matrix_utils.mahalanobis_distance(a, b, rng=3),
+    )
+    np.random.seed(8)
+    x = matrix_utils.mahalanobis_distance(a, b)
+    np.random.seed(8)
+    assert_array_equal(x, matrix_utils.mahalanobis_distance(a, b))
+
+
+def test_identical_matrices_have_zero_distance(pair):
+    a, _ = pair
+    d = matrix_utils.mahalanobis_distance(a, a.clone(), rng=2)
+    assert_allclose(d, 0.0, atol=1e-20)
+    count, chi2 = matrix_utils.compatibility(a, a.clone(), rng=2)
+    assert count == 1.0
+    assert chi2 == pytest.approx(1.0)
+
+
+def test_compatible_versus_incompatible(pair):
+    a, b = pair
+    count, chi2 = matrix_utils.compatibility(a, b, rng=4)
+    assert isinstance(count, float)
+    assert count > 0.01
+    assert chi2 > 0.001
+    shifted = make(5000, shift=1.5, seed=3)
+    count, chi2 = matrix_utils.compatibility(a, shifted, rng=4)
+    assert count < 0.01
+    assert chi2 < 1e-6
+
+
+def test_compatibility_return_all_spec_example(pair):
+    a, b = pair
+    res = matrix_utils.compatibility(a, b, min_quality=0.0, return_all=True, rng=5)
+    count, chi2, null, distances, df = res
+    assert df == 20
+    assert isinstance(df, int)
+    assert distances.shape == (104,)
+    assert np.ndim(null) == 0
+    assert count == float(np.sum(distances >= null)) / 104
+
+
+def test_compatibility_needs_quality_bins():
+    a, b = make(3, seed=1), make(3, seed=2)
+    with pytest.raises(RuntimeError, match="No bins with required quality"):
+        matrix_utils.compatibility(a, b)
+
+
+def test_expected_distance():
+    a, b = make(5000, seed=1), make(20, seed=2)
+    exp = matrix_utils._expected_mahalanobis_distance(a, b)
+    n_b = b.get_response_entries_as_ndarray(shape=(4, 5)).sum(axis=0)
+    # 1 reco variable: prior events min(4, 3) = 3
+    assert_allclose(exp, 4 * np.minimum(1.0, n_b / 6.0))
+    full = matrix_utils._expected_mahalanobis_distance(a, a)
+    assert_array_equal(full, 4.0)
+
+
+def test_truth_indices_order_and_duplicates(pair):
+    a, b = pair
+    d = matrix_utils.mahalanobis_distance(a, b, truth_indices=[3, 1, 3], N=300, rng=6)
+    assert d.shape == (3,)
+    assert d[0] == d[2]
+    with pytest.raises(ValueError, match="out of range"):
+        matrix_utils.mahalanobis_distance(a, b, truth_indices=[7])
+
+
+def test_size_mismatch_and_singular():
+    a = make(100, seed=1)
+    b = make(100, seed=1, n_truth=4)
+    with pytest.raises(ValueError, match="different sizes"):
+        matrix_utils.mahalanobis_distance(a, b)
+    with pytest.raises(np.linalg.LinAlgError):
+        matrix_utils.mahalanobis_distance(a, a.clone(), N=3, rng=1)
+    with pytest.raises(np.linalg.LinAlgError):
+        matrix_utils.mahalanobis_distance(a, a.clone(), impossible_indices=[0], rng=1)
+
+
+def test_batched_distances_equal_per_bin_loop():
+    rng = np.random.default_rng(0)
+    A = rng.random((60, 3, 4))
+    B = rng.random((60, 3, 4))
+    m = rng.normal(size=(3, 4))
+    d, throws = difference_distances(A, B, m, with_throws=True)
+    for j in range(4):
+        D = A[:, :, j] - B[:, :, j]
+        inv = np.linalg.inv(np.cov(D, rowvar=False))
+        assert d[j] == pytest.approx(m[:, j] @ inv @ m[:, j], rel=1e-9)
+        dev = D - m[:, j]
+        assert_allclose(throws[:, j], np.einsum("nk,kl,nl->n", dev, inv, dev), rtol=1e-9)
+
+
+def test_block_mahalanobis2():
+    X = np.random.default_rng(1).normal(size=(7, 2, 3))
+    mu = np.ones((2, 3))
+    inv = np.stack([np.eye(3), 2 * np.eye(3)])
+    D = matrix_utils._block_mahalanobis2(X, mu, inv)
+    assert D.shape == (7, 2)
+    assert_allclose(D[:, 1], 2 * ((X[:, 1] - 1) ** 2).sum(axis=-1))
