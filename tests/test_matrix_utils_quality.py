@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy import stats
 
 from remu import binning, matrix_utils, migration
 from remu._migration.quality import difference_distances
@@ -79,6 +80,7 @@ def test_compatibility_return_all_spec_example(pair):
     a, b = pair
     res = matrix_utils.compatibility(a, b, min_quality=0.0, return_all=True, rng=5)
     count, chi2, null, distances, df = res
+    assert chi2 == pytest.approx(stats.chi2.sf(null, 20))
     assert df == 20
     assert isinstance(df, int)
     assert distances.shape == (104,)
