@@ -18,6 +18,16 @@ from numpy.typing import ArrayLike, NDArray
 
 from remu._migration.improve import improve_stats
 from remu._migration.improve import merge_suggestions as _merge_suggestions  # noqa: F401
+from remu._migration.plots import (
+    plot_compatibility,
+    plot_in_bin_variation,
+    plot_mahalanobis_distance,
+    plot_mean_efficiency,
+    plot_mean_response_matrix,
+    plot_relative_in_bin_variation,
+    plot_statistical_uncertainty,
+    response_plotter_class,
+)
 from remu._migration.quality import (
     _expected_distance_of,
     compatibility,
@@ -29,7 +39,38 @@ __all__ = [
     "compatibility",
     "improve_stats",
     "mahalanobis_distance",
+    "plot_compatibility",
+    "plot_in_bin_variation",
+    "plot_mahalanobis_distance",
+    "plot_mean_efficiency",
+    "plot_mean_response_matrix",
+    "plot_relative_in_bin_variation",
+    "plot_statistical_uncertainty",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Names of the reference module that need heavy imports, resolved on first use."""
+    if name == "_ResponsePlotter":
+        return response_plotter_class()
+    if name == "plotting":
+        from remu import plotting
+
+        return plotting
+    if name == "plt":
+        from matplotlib import pyplot
+
+        return pyplot
+    if name == "stats":
+        from scipy import stats
+
+        return stats
+    if name in ("binning", "migration"):
+        import importlib
+
+        return importlib.import_module(f"remu.{name}")
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
 
 
 def _block_mahalanobis2(X: ArrayLike, mu: ArrayLike, inv_cov: ArrayLike) -> NDArray[np.float64]:
