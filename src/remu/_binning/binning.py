@@ -384,12 +384,14 @@ class Binning(RemuYAMLObject):
         except TypeError:
             self.value_array[i] += weight
             self.entries_array[i] += 1
-            self.sumw2_array[i] += weight**2
+            with np.errstate(under="ignore"):
+                self.sumw2_array[i] += weight**2
             return
         w = np.asarray(weight, dtype=float)
         self.value_array[i] += w.sum()
         self.entries_array[i] += n
-        self.sumw2_array[i] += (w**2).sum()
+        with np.errstate(under="ignore"):
+            self.sumw2_array[i] += (w**2).sum()
 
     def fill_from_csv_file(self, *args: Any, **kwargs: Any) -> None:
         """Fill from CSV file(s); see :meth:`fill_multiple_from_csv_file`."""

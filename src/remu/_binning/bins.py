@@ -132,11 +132,13 @@ class Bin(RemuYAMLObject):
             w = np.asarray(weight, dtype=float)
             self.value_array[0] += w.sum()
             self.entries_array[0] += len(w)
-            self.sumw2_array[0] += (w**2).sum()
+            with np.errstate(under="ignore"):
+                self.sumw2_array[0] += (w**2).sum()
         else:
             self.value_array[0] += weight
             self.entries_array[0] += 1
-            self.sumw2_array[0] += weight**2
+            with np.errstate(under="ignore"):
+                self.sumw2_array[0] += weight**2
 
     # -- events -----------------------------------------------------------------------
     def event_in_bin(self, event: Any) -> bool:

@@ -97,7 +97,8 @@ def accumulate(binning: Binning, chunks: list[np.ndarray], weight: float | np.nd
             raise TypeError(msg)
         return
     scalar = np.ndim(weight) == 0
-    w2 = weight * weight if scalar else None
+    with np.errstate(under="ignore"):
+        w2 = weight * weight if scalar else None
     offset = 0
     for chunk in chunks:
         inside = chunk >= 0
@@ -110,7 +111,8 @@ def accumulate(binning: Binning, chunks: list[np.ndarray], weight: float | np.nd
             if index is not chunk:
                 w = w[inside]
             np.add.at(values, index, w)
-            np.add.at(sumw2, index, w * w)
+            with np.errstate(under="ignore"):
+                np.add.at(sumw2, index, w * w)
         np.add.at(entries, index, 1)
         offset += len(chunk)
 
