@@ -23,6 +23,7 @@ from remu.binning import (
     Binning,
     CartesianProductBinning,
     LinearBinning,
+    RectangularBin,
     RectangularBinning,
     RectilinearBinning,
 )
@@ -112,11 +113,46 @@ def product_st(draw, pool, depth):
             used = len(part.variables)
         parts.append(part.clone(dummy=True))
         rest = rest[used:]
-    return CartesianProductBinning(parts)
+    subbinnings = {}
+    if depth > 0 and rest and draw(st.booleans()):
+        nbins = int(np.prod([p.data_size for p in parts]))
+        subbinnings[draw(st.integers(0, nbins - 1))] = draw(linear_st(rest, 0))
+    return CartesianProductBinning(parts, subbinnings=subbinnings)
+
+
+@st.composite
+def generic_st(draw, pool, depth):
+    """A plain ``Binning`` of RectangularBins over varying variables and include flags."""
+    n = draw(st.integers(1, min(2, len(pool))))
+    variables, rest = pool[:n], pool[n:]
+    bins = []
+    for _ in range(draw(st.integers(1, 3))):
+        used = draw(st.lists(st.sampled_from(variables), min_size=1, unique=True))
+        edges = []
+        for _ in used:
+            lo, hi = sorted(draw(st.lists(st.integers(-20, 20), min_size=2, max_size=2)))
+            edges.append((lo / 2, hi / 2))
+        bins.append(
+            RectangularBin(
+                used,
+                edges,
+                include_lower=draw(st.booleans()),
+                include_upper=draw(st.booleans()),
+            )
+        )
+    subbinnings = {}
+    if depth > 0 and rest and draw(st.booleans()):
+        subbinnings[draw(st.integers(0, len(bins) - 1))] = draw(binning_st(rest, depth - 1))
+    return Binning(bins, subbinnings=subbinnings)
 
 
 def binning_st(pool, depth=1):
-    kinds = [linear_st(pool, depth), rectilinear_st(pool, depth), rectangular_st(pool, depth)]
+    kinds = [
+        linear_st(pool, depth),
+        rectilinear_st(pool, depth),
+        rectangular_st(pool, depth),
+        generic_st(pool, depth),
+    ]
     if len(pool) >= 2:
         kinds.append(product_st(pool, depth))
     return st.one_of(kinds)
@@ -365,8 +401,13 @@ def test_product_project_equals_direct_fill(cp, data):
     weights = data.draw(weights_for(len(events)))
     cp.fill(events, weight=weights)
     k = data.draw(st.integers(0, len(cp.binnings) - 1))
+    # inside every constituent and, where there is one, inside the top-level subbinning (Q7)
     inside = np.array(
-        [all(b.get_event_data_index(e) is not None for b in cp.binnings) for e in events],
+        [
+            all(b.get_event_data_index(e) is not None for b in cp.binnings)
+            and cp.get_event_data_index(e) is not None
+            for e in events
+        ],
         dtype=bool,
     )
     direct = cp.binnings[k].clone(dummy=False)
@@ -535,5 +576,111 @@ def test_generic_binning_types_are_covered():
             seen.add(type(sub))
 
     collect()
-    assert {LinearBinning, RectilinearBinning, RectangularBinning, CartesianProductBinning} <= seen
+    assert {
+        Binning,
+        LinearBinning,
+        RectilinearBinning,
+        RectangularBinning,
+        CartesianProductBinning,
+    } <= seen
     assert all(issubclass(t, Binning) for t in seen)
+
+
+# ---------------------------------------------------------------------------
+# adjacency
+
+
+@given(rectilinear_st(VARS, 0))
+def test_rectilinear_adjacency_is_grid_neighbourhood(rl):
+    shape = rl.bins_shape
+    coords = np.array(np.unravel_index(np.arange(rl.nbins), shape)).T
+    distance = np.abs(coords[:, None, :] - coords[None, :, :]).sum(axis=2)
+    adjacency = rl.get_adjacent_bin_indices()
+    assert len(adjacency) == rl.nbins
+    for i, neighbours in enumerate(adjacency):
+        assert np.asarray(neighbours).tolist() == np.flatnonzero(distance[i] == 1).tolist()
+    data = rl.get_adjacent_data_indices()
+    assert [np.asarray(a).tolist() for a in data] == [np.asarray(a).tolist() for a in adjacency]
+
+
+@given(any_binning)
+def test_data_adjacency_is_symmetric_and_local(binning):
+    data = binning.get_adjacent_data_indices()
+    assert len(data) == binning.data_size
+    pairs = {(i, int(j)) for i, a in enumerate(data) for j in a}
+    assert all(0 <= j < binning.data_size and j != i for i, j in pairs)
+    assert pairs == {(j, i) for i, j in pairs}
+    # data indices inside a subbinning are only adjacent within that subbinning
+    owner = [binning.get_data_bin_index(d) for d in range(binning.data_size)]
+    for i, j in pairs:
+        if owner[i] in binning.subbinnings or owner[j] in binning.subbinnings:
+            assert owner[i] == owner[j]
+    bins = binning.get_adjacent_bin_indices()
+    assert len(bins) == binning.nbins
+    for i, a in enumerate(bins):
+        assert np.asarray(a, dtype=int).dtype.kind == "i"
+        if isinstance(binning, LinearBinning):
+            assert np.asarray(a).tolist() == [k for k in (i - 1, i + 1) if 0 <= k < binning.nbins]
+        elif type(binning) in (Binning, RectangularBinning):
+            assert len(a) == 0
+
+
+# ---------------------------------------------------------------------------
+# slices and merged bins equal a direct fill with the new edges
+
+
+@given(rectilinear_st(VARS, 0), st.data())
+def test_rectilinear_slice_and_remove_edges_equal_direct_fill(rl, data):
+    events = data.draw(events_st())
+    weights = data.draw(weights_for(len(events)))
+    rl.fill(events, weight=weights)
+    var = data.draw(st.sampled_from(rl.variables))
+    k = rl.variables.index(var)
+    n = rl.bins_shape[k]
+    start = data.draw(st.integers(0, n - 1))
+    stop = data.draw(st.integers(start + 1, n))
+    sliced_edges = list(rl.bin_edges)
+    sliced_edges[k] = np.asarray(rl.bin_edges[k])[start : stop + 1]
+    direct = RectilinearBinning(rl.variables, sliced_edges, include_upper=rl.include_upper)
+    direct.fill(events, weight=weights)
+    s = rl.slice({var: (start, stop)})
+    assert s == direct
+    assert_same_arrays(s, direct)
+
+    n_edges = n + 1
+    remove = data.draw(st.lists(st.integers(0, n_edges - 1), unique=True, max_size=n_edges - 2))
+    merged_edges = list(rl.bin_edges)
+    merged_edges[k] = np.delete(np.asarray(rl.bin_edges[k]), remove)
+    direct = RectilinearBinning(rl.variables, merged_edges, include_upper=rl.include_upper)
+    direct.fill(events, weight=weights)
+    r = rl.remove_bin_edges({var: remove})
+    assert r == direct
+    assert_same_arrays(r, direct)
+
+
+@given(linear_st(VARS, 1), st.data())
+def test_linear_slice_and_remove_edges_equal_direct_fill(lb, data):
+    events = data.draw(events_st())
+    weights = data.draw(weights_for(len(events)))
+    lb.fill(events, weight=weights)
+    counted = np.array([lb.get_event_data_index(e) is not None for e in events], dtype=bool)
+    events, weights = events[counted], weights[counted]
+    n = lb.nbins
+    start = data.draw(st.integers(0, n - 1))
+    stop = data.draw(st.integers(start + 1, n))
+    direct = LinearBinning(
+        lb.variable, lb.bin_edges[start : stop + 1], include_upper=lb.include_upper
+    )
+    direct.fill(events, weight=weights)
+    s = lb.slice(start, stop)
+    assert s == direct
+    assert_same_arrays(s, direct)
+
+    remove = data.draw(st.lists(st.integers(0, n), unique=True, max_size=n - 1))
+    direct = LinearBinning(
+        lb.variable, np.delete(lb.bin_edges, remove), include_upper=lb.include_upper
+    )
+    direct.fill(events, weight=weights)
+    r = lb.remove_bin_edges(remove)
+    assert r == direct
+    assert_same_arrays(r, direct)

@@ -1848,3 +1848,130 @@ def test_mapper_is_looked_up_per_call(monkeypatch):
     lb.fill([{"x": 0.5}, {"x": 1.5}])
     assert calls
     assert_array_equal(lb.get_entries_as_ndarray(), [1, 1])
+
+
+# ---------------------------------------------------------------------------
+# §13.2 keys written by dump, per tag (upstream rejects unknown keys when loading)
+
+
+def _dump_keys(obj):
+    data = _untagged(yaml.dump(obj))
+    return data.pop("__tag__"), set(data)
+
+
+def test_s13_2_dumped_keys_per_tag():
+    lb = LinearBinning("x", [0, 1, 2])
+    cases = [
+        (Bin(phasespace=PhaseSpace(["x"])), "Bin", {"phasespace"}),
+        (
+            RectangularBin(["x"], [(0, 1)]),
+            "RectangularBin",
+            {"edges", "include_lower", "include_upper", "phasespace", "variables"},
+        ),
+        (
+            CartesianProductBin([lb.clone(dummy=True)], [1]),
+            "CartesianProductBin",
+            {"binnings", "data_indices", "phasespace"},
+        ),
+        (
+            Binning([RectangularBin(["x"], [(0, 1)])]),
+            "Binning",
+            {"bins", "phasespace", "subbinnings"},
+        ),
+        (
+            RectangularBinning(["x"], [[(0, 1)]]),
+            "RectangularBinning",
+            {"bin_edges", "include_upper", "phasespace", "subbinnings", "variables"},
+        ),
+        (
+            CartesianProductBinning([lb.clone(dummy=True)]),
+            "CartesianProductBinning",
+            {"binnings", "phasespace", "subbinnings"},
+        ),
+        (
+            lb,
+            "LinearBinning",
+            {"bin_edges", "include_upper", "phasespace", "subbinnings", "variable"},
+        ),
+        (
+            RectilinearBinning(["x"], [[0, 1]]),
+            "RectilinearBinning",
+            {"bin_edges", "include_upper", "phasespace", "subbinnings", "variables"},
+        ),
+    ]
+    for obj, tag, keys in cases:
+        assert _dump_keys(obj) == (tag, keys)
+        assert _dump_keys(obj.clone(dummy=True)) == (tag, keys | {"dummy"})
+
+
+def test_s13_1_numpy_scalars_dump_as_plain_numbers():
+    objs = [
+        LinearBinning("x", np.array([0, 1, 2], dtype=np.float32)),
+        RectilinearBinning(["x"], [np.array([0, 1, 2], dtype=np.int32)]),
+        RectangularBin(["x"], [(np.int64(0), np.float32(1.5))]),
+        Binning([RectangularBin(["x"], [(np.float64(0), np.float64(1))])]),
+        LinearBinning("x", [0, 1, 2], subbinnings={np.int64(1): LinearBinning("y", [0, 1])}),
+    ]
+    for obj in objs:
+        text = yaml.dump(obj)
+        assert "!!python" not in text
+        assert "!!" not in text
+        assert yaml.full_load(text) == obj
+    sub = _untagged(yaml.dump(objs[-1]))["subbinnings"]
+    assert list(sub) == [1]
+    assert type(next(iter(sub))) is int
+
+
+def test_s2_other_numpy_scalars_dump_as_strings():
+    assert yaml.dump({"s": np.str_("abc")}) == "s: abc\n"
+    assert yaml.full_load(yaml.dump({"c": np.complex128(1 + 2j)})) == {"c": "(1+2j)"}
+
+
+# ---------------------------------------------------------------------------
+# more of §8.6 and §8.9 that sibling modules depend on (§19)
+
+
+def test_s8_9_insert_subbinning_on_2d_array():
+    lb = LinearBinning("x", [0, 1, 2, 3])
+    arr = np.arange(6.0).reshape(3, 2)
+    ins = np.array([[10.0, 11.0], [12.0, 13.0], [14.0, 15.0]])
+    out = lb.insert_subbinning_on_ndarray(arr, 1, ins)
+    assert_array_equal(out, [[0, 1], [10, 11], [12, 13], [14, 15], [4, 5]])
+    assert_array_equal(arr, np.arange(6.0).reshape(3, 2))
+    sub = LinearBinning("y", [0, 1, 2, 3])
+    back = lb.insert_subbinning(1, sub).marginalize_subbinnings_on_ndarray(out)
+    assert_array_equal(back, [[0, 1], [36, 39], [4, 5]])
+
+
+def test_s8_6_weights_are_positional():
+    pd = pytest.importorskip("pandas")
+    lb = LinearBinning("x", [0, 1, 2])
+    df = pd.DataFrame({"x": [0.5, 1.5]}, index=[10, 5])
+    lb.fill(df, weight=pd.Series([1.0, 2.0], index=[5, 10]))
+    assert_array_equal(lb.get_values_as_ndarray(), [1.0, 2.0])
+
+
+def test_s8_6_integer_and_float32_columns():
+    pd = pytest.importorskip("pandas")
+    rl = RectilinearBinning(["i", "f"], [[0, 1, 2], [0, 1, 2]])
+    rec = np.array([(0, 1.5), (1, 0.5)], dtype=[("i", np.int32), ("f", np.float32)])
+    rl.fill(rec)
+    rl.fill(rec[0])
+    rl.fill(pd.DataFrame({"i": np.array([1], dtype=np.int64), "f": [1.5]}))
+    rl.fill({"i": np.int16(0), "f": np.float32(0.5)})
+    assert_array_equal(rl.get_entries_as_ndarray(shape=(2, 2)), [[1, 2], [1, 1]])
+
+
+def test_s8_6_dataframe_rename_leaves_frame():
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"t": [0.5, 1.5, 1.7]})
+    lb = LinearBinning("x", [0, 1, 2])
+    lb.fill(df, rename={"t": "x"}, weight=[1.0, 2.0, 4.0])
+    assert list(df.columns) == ["t"]
+    assert_array_equal(lb.get_values_as_ndarray(), [1.0, 6.0])
+
+
+def test_s8_6_extra_variables_ignored():
+    lb = LinearBinning("x", [0, 1, 2])
+    lb.fill([{"x": 0.5, "junk": "text"}, {"x": 1.5, "other": None}])
+    assert_array_equal(lb.get_entries_as_ndarray(), [1, 1])
