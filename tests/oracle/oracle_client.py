@@ -48,6 +48,8 @@ class OracleWorker:
         self._stderr = open(self.workdir / "oracle-stderr.log", "w")  # noqa: SIM115
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
         env["MPLBACKEND"] = "Agg"
+        # tiny BLAS calls (L-BFGS-B) slow down 10x when threads fight for 2 busy cores
+        env.setdefault("OPENBLAS_NUM_THREADS", "1")
         self.proc = subprocess.Popen(
             [str(python), "-u", str(HERE / "oracle_driver.py")],
             stdin=subprocess.PIPE,
@@ -100,6 +102,9 @@ class OracleWorker:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None and not stream.closed:
+                stream.close()
         self._stderr.close()
 
 

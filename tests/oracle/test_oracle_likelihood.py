@@ -1,0 +1,251 @@
+"""Differential tests of ``remu.likelihood`` against remu 0.8.0.
+
+Deterministic quantities (predictions, log-likelihoods, Jeffreys priors) must agree
+to rounding; fits to the optimiser's tolerance; Monte-Carlo p-values statistically
+(our toys are drawn differently from the same ``np.random.seed``, as the project
+allows: likelihood spec Q.3).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from likelihood_specs import any_predictor, indices, leaf
+from oracle_client import ensure_ok, run_both, skip_without_oracle
+
+skip_without_oracle()
+
+import scenarios_likelihood as sl
+
+BATCH = 10
+SETTINGS = settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def _close(ours, theirs, rtol=1e-10, atol=1e-12, msg=""):
+    ours, theirs = np.asarray(ours, float), np.asarray(theirs, float)
+    assert ours.shape == theirs.shape, msg
+    # -inf (impossible data, out of bounds) must sit at the same places
+    np.testing.assert_array_equal(np.isneginf(ours), np.isneginf(theirs), err_msg=msg)
+    fin = np.isfinite(theirs)
+    np.testing.assert_allclose(ours[fin], theirs[fin], rtol=rtol, atol=atol, err_msg=msg)
+
+
+@st.composite
+def predict_case(draw):
+    spec, n_in, _, n_syst, same = draw(any_predictor())
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    params = np.round(rng.uniform(0.0, 5.0, (3, n_in)), 3)
+    if n_in:
+        params[2, 0] = -1.0  # out of (0, inf) bounds
+    return {"spec": spec, "parameters": params, "indices": indices(n_syst, same)}
+
+
+@SETTINGS
+@given(st.lists(predict_case(), min_size=BATCH, max_size=BATCH))
+def test_predictions_match_reference(oracle, cases):
+    ours, theirs = run_both(oracle, sl.predict, cases)
+    for case, o, t in zip(cases, ours, theirs, strict=True):
+        ensure_ok(t, "remu 0.8.0", case["spec"])
+        ensure_ok(o, "ours", case["spec"])
+        msg = repr(case["spec"])
+        np.testing.assert_array_equal(o["bounds"], t["bounds"], err_msg=msg)
+        np.testing.assert_array_equal(o["defaults"], t["defaults"], err_msg=msg)
+        np.testing.assert_array_equal(o["check_bounds"], t["check_bounds"], err_msg=msg)
+        rtol = 1e-6 if "linearized" in msg or "composed_matrix" in msg else 1e-10
+        for idx, ro, rt in zip(case["indices"], o["results"], t["results"], strict=True):
+            _close(ro["prediction"], rt["prediction"], rtol=rtol, atol=1e-9, msg=f"{idx} {msg}")
+            _close(ro["weights"], rt["weights"], msg=f"weights {idx} {msg}")
+
+
+@st.composite
+def likelihood_case(draw):
+    spec, n_in, n_out, _, _ = draw(any_predictor())
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    params = np.round(rng.uniform(0.0, 5.0, (4, n_in)), 3)
+    if n_in:
+        params[3, -1] = -0.5
+    data_shape = draw(st.sampled_from([(n_out,), (2, n_out)]))
+    case = {
+        "spec": spec,
+        "data": rng.integers(0, 8, data_shape),
+        "parameters": params,
+        "systematics": draw(st.sampled_from([None, "marginal", "profile", "maximum"])),
+    }
+    if spec["type"] == "matrix" and n_in >= 2 and draw(st.booleans()):
+        case["fix_values"] = [None] * (n_in - 1) + [2.0]
+        case["parameters"] = params[:, :-1]
+    elif n_in and draw(st.booleans()):
+        comp, k, _, _ = draw(leaf(n_out=n_in, n_syst=1, kinds=("template", "matrix")))
+        case["compose"] = comp
+        case["parameters"] = np.round(rng.uniform(0.0, 5.0, (4, k)), 3)
+    return case
+
+
+@SETTINGS
+@given(st.lists(likelihood_case(), min_size=BATCH, max_size=BATCH))
+def test_log_likelihoods_match_reference(oracle, cases):
+    ours, theirs = run_both(oracle, sl.log_likelihood, cases)
+    for case, o, t in zip(cases, ours, theirs, strict=True):
+        ensure_ok(t, "remu 0.8.0", case)
+        ensure_ok(o, "ours", case)
+        msg = repr(case)
+        rtol = 1e-6 if "linearized" in msg or "composed_matrix" in msg else 1e-10
+        _close(o["batch"], t["batch"], rtol=rtol, atol=1e-8, msg=msg)
+        _close(o["single"], t["single"], rtol=rtol, atol=1e-8, msg=msg)
+
+
+def test_poisson_edge_cases_match_reference(oracle):
+    data = np.array([0, 1, 2, 3, 0])
+    mu = np.array(
+        [
+            [0.0, 1.0, 2.0, 3.0, 0.0],
+            [0.0, 0.0, 2.0, 3.0, 1.0],
+            [1.0, 1.0, -1.0, 3.0, 1.0],
+            [-1.0, 1.0, 1.0, 3.0, 1.0],
+            [np.inf, 1.0, 1.0, 1.0, 1.0],
+            [np.nan, 1.0, 1.0, 1.0, 1.0],
+            [1e-300, 1e300, 1.0, 1.0, 1e-10],
+        ]
+    )
+    cases = [
+        {"data": data, "mu": mu},
+        {"data": data, "mu": mu[0]},
+        {"data": np.stack([data, data[::-1]]), "mu": mu.reshape(7, 1, 5)},
+        {"data": [1.7, 2.2, 0.0, 0.0, 5.9], "mu": mu[:2]},
+    ]
+    ours, theirs = run_both(oracle, sl.poisson, cases)
+    for case, o, t in zip(cases, ours, theirs, strict=True):
+        ensure_ok(t, "remu 0.8.0", case)
+        ensure_ok(o, "ours", case)
+        _close(o["ll"], t["ll"], rtol=1e-13, msg=repr(case))
+
+
+def test_systematics_consumers_match_reference(oracle):
+    rng = np.random.default_rng(7)
+    ll = rng.uniform(-50, -1, (3, 4, 5))
+    ll[0, 0, :] = -np.inf
+    ll[1, 1, 2] = -np.inf
+    cases = [
+        {"ll": ll},
+        {"ll": ll, "weights": np.array([1.0, 2.0, 3.0, 0.5, 0.5])},
+        {"ll": ll[0, 1], "weights": np.array([1.0, 1.0, 2.0, 0.1, 5.0])},
+        {"ll": np.array([-1000.0, -1001.0, -2000.0])},
+    ]
+    ours, theirs = run_both(oracle, sl.consume, cases)
+    for case, o, t in zip(cases, ours, theirs, strict=True):
+        ensure_ok(t, "remu 0.8.0", case)
+        ensure_ok(o, "ours", case)
+        _close(o["marginal"], t["marginal"], rtol=1e-12, msg=repr(case))
+        _close(o["profile"], t["profile"], rtol=1e-12, msg=repr(case))
+
+
+def _fit_problem(seed, n, n_syst, systematics=None):
+    """A well-conditioned unfolding problem: unique maximum, moderate counts."""
+    rng = np.random.default_rng(seed)
+    m = np.eye(n) * 0.7 + rng.uniform(0.0, 0.1, (n_syst, n, n))
+    truth = rng.uniform(5.0, 30.0, n)
+    data = rng.poisson(m[0] @ truth)
+    spec = {"type": "matrix", "matrices": m, "bounds": [[0.0, math.inf]] * n}
+    spec["defaults"] = np.round(truth * 0.8, 2)
+    case = {"spec": spec, "data": data, "seed": seed}
+    if systematics:
+        case["systematics"] = systematics
+    return case, truth
+
+
+def test_maximizer_results_match_reference(oracle):
+    cases = [
+        _fit_problem(1, 2, 1)[0],
+        _fit_problem(2, 3, 1)[0],
+        _fit_problem(3, 3, 2)[0],
+        _fit_problem(4, 2, 3, "profile")[0],
+    ]
+    fixed = dict(_fit_problem(5, 3, 1)[0])
+    fixed["fix_values"] = [None, 12.0, None]
+    cases.append(fixed)
+    ours, theirs = run_both(oracle, sl.maximize, cases)
+    for case, o, t in zip(cases, ours, theirs, strict=True):
+        ensure_ok(t, "remu 0.8.0", case)
+        ensure_ok(o, "ours", case)
+        # both optimisers stop within ~1e-6 of the same maximum of a concave problem
+        np.testing.assert_allclose(o["log_likelihood"], t["log_likelihood"], atol=1e-4)
+        np.testing.assert_allclose(o["x"], t["x"], rtol=2e-3, atol=2e-3)
+        assert o["fun"] == -o["log_likelihood"]
+        np.testing.assert_allclose(o["at_x"], o["log_likelihood"], atol=1e-9)
+
+
+def test_wilks_p_values_match_reference(oracle):
+    case, truth = _fit_problem(11, 3, 1)
+    t0 = [round(float(v), 1) for v in truth]
+    case["hypotheses"] = [
+        [[None, None, t0[2]], None],
+        [[t0[0], None, None], None],
+        [[t0[0] * 1.5, None, None], None],
+        [[None, t0[1] * 0.6, t0[2]], [None, None, t0[2]]],
+        [[t0[0], t0[1], t0[2]], None],
+    ]
+    case2, _ = _fit_problem(12, 2, 2, "profile")
+    case2["hypotheses"] = [[[None, 10.0], None], [[20.0, None], None]]
+    ours, theirs = run_both(oracle, sl.wilks, [case, case2])
+    for c, o, t in zip([case, case2], ours, theirs, strict=True):
+        ensure_ok(t, "remu 0.8.0", c)
+        ensure_ok(o, "ours", c)
+        np.testing.assert_allclose(o["p"], t["p"], atol=2e-3, rtol=1e-2)
+
+
+def test_toy_p_values_agree_statistically(oracle):
+    case, truth = _fit_problem(21, 2, 2)
+    case["parameters"] = np.round(truth * 1.1, 2)
+    case["N"] = 2000
+    case["max_N"] = 20
+    ours, theirs = run_both(oracle, sl.toy_p_values, [case])
+    o, t = ours[0], theirs[0]
+    ensure_ok(t, "remu 0.8.0", case)
+    ensure_ok(o, "ours", case)
+    for key, n in (("likelihood", case["N"]), ("max_likelihood", case["max_N"])):
+        p = 0.5 * (float(o[key]) + float(t[key]))
+        sigma = math.sqrt(max(p * (1 - p), 1.0 / n) * 2.0 / n)
+        assert abs(float(o[key]) - float(t[key])) <= 5 * sigma + 1.0 / n, (key, o, t)
+    assert np.shape(o["likelihood"]) == np.shape(t["likelihood"]) == ()
+
+
+def test_jeffreys_prior_matches_reference(oracle):
+    rng = np.random.default_rng(3)
+    cases = [
+        {
+            "response": [[0.5, 0.1], [0.2, 0.6], [0.1, 0.1]],
+            "limits": [[0, None], [0, None]],
+            "defaults": [1.0, 1.0],
+            "dx": 1e-3,
+            "values": [[1.0, 2.0], [5.0, 0.5], [-1.0, 1.0]],
+        },
+        {
+            "response": rng.uniform(0.0, 1.0, (4, 3)),
+            "limits": [[0, 100], [0, 100], [0, 100]],
+            "defaults": [1.0, 1.0, 1.0],
+            "dx": 1e-2,
+            "total": 50.0,
+            "values": [[1.0, 2.0, 3.0], [10.0, 20.0, 30.0], [3.0, 2.0, 1.0]],
+        },
+        {
+            "response": rng.uniform(0.0, 1.0, (2, 5, 3)),
+            "limits": [[0, None]] * 3,
+            "defaults": [1.0, 1.0, 1.0],
+            "dx": 1e-3,
+            "values": [[4.0, 2.0, 1.0]],
+        },
+    ]
+    ours, theirs = run_both(oracle, sl.jeffreys, cases)
+    for case, o, t in zip(cases, ours, theirs, strict=True):
+        ensure_ok(t, "remu 0.8.0", case)
+        ensure_ok(o, "ours", case)
+        _close(o["log_prior"], t["log_prior"], rtol=1e-8, msg=repr(case))
+        finite = np.isfinite(t["log_prior"])
+        np.testing.assert_allclose(o["fisher"][finite], t["fisher"][finite], rtol=1e-8)
