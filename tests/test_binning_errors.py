@@ -406,3 +406,29 @@ def test_dummy_data_access():
         _ = b.entries
     with pytest.raises(NotImplementedError):
         Bin(phasespace=PhaseSpace(["x"])).event_in_bin({"x": 1})
+
+
+@pytest.mark.parametrize(
+    ("body", "culprit"),
+    [
+        ("x,y\n0.5\n", r"bad\.csv.*line 2"),
+        ("x,y\n0.5,1,2\n", r"bad\.csv.*line 2"),
+        ("x,y\n# a comment\n0.5,1\n", r"bad\.csv.*line 2"),
+        ("x,x\n0.5,1\n", r"bad\.csv.*'x'"),
+        ("", r"bad\.csv"),
+    ],
+)
+def test_csv_malformed_structure(tmp_path, body, culprit):
+    f = tmp_path / "bad.csv"
+    f.write_text(body)
+    lb = LinearBinning("x", [0, 1, 2])
+    with pytest.raises(ValueError, match=culprit):
+        lb.fill_from_csv_file(str(f))
+
+
+def test_csv_weightfield_uses_renamed_name(tmp_path):
+    f = tmp_path / "w.csv"
+    f.write_text("t,w\n0.5,3\n")
+    lb = LinearBinning("x", [0, 1, 2])
+    with pytest.raises(KeyError, match="'w'"):
+        lb.fill_from_csv_file(str(f), weightfield="w", rename={"t": "x", "w": "weight"})

@@ -684,3 +684,25 @@ def test_linear_slice_and_remove_edges_equal_direct_fill(lb, data):
     r = lb.remove_bin_edges(remove)
     assert r == direct
     assert_same_arrays(r, direct)
+
+
+# ---------------------------------------------------------------------------
+# every input kind gives the same result
+
+
+@given(any_binning, st.data())
+def test_input_kinds_agree(binning, data):
+    pd = pytest.importorskip("pandas")
+    events = data.draw(events_st(n_max=20))
+    weights = data.draw(weights_for(len(events)))
+    reference = binning.clone()
+    reference.fill(events, weight=weights)
+    columns = {name: events[name].copy() for name in events.dtype.names}
+    for kind in (pd.DataFrame(columns), columns, events.reshape(-1, 1), as_dicts(events)):
+        other = binning.clone()
+        other.fill(kind, weight=weights)
+        assert_same_arrays(other, reference)
+    renamed = binning.clone()
+    frame = pd.DataFrame({"in_" + k: v for k, v in columns.items()})
+    renamed.fill(frame, weight=pd.Series(weights), rename={"in_" + k: k for k in columns})
+    assert_same_arrays(renamed, reference)

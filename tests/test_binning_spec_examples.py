@@ -1975,3 +1975,18 @@ def test_s8_6_extra_variables_ignored():
     lb = LinearBinning("x", [0, 1, 2])
     lb.fill([{"x": 0.5, "junk": "text"}, {"x": 1.5, "other": None}])
     assert_array_equal(lb.get_entries_as_ndarray(), [1, 1])
+
+
+def test_s8_7_positional_order_and_weightfield_after_rename(tmp_path):
+    f = tmp_path / "w.csv"
+    f.write_text("t,w\n0.5,3\n1.5,1\n")
+    lb = LinearBinning("x", [0, 1, 2])
+    # positional: filename, weightfield, weight, rename
+    lb.fill_from_csv_file(str(f), "weight", 2.0, {"t": "x", "w": "weight"})
+    assert_array_equal(lb.get_values_as_ndarray(), [6.0, 2.0])
+    assert_array_equal(lb.get_sumw2_as_ndarray(), [36.0, 4.0])
+    lb.reset()
+    # per-file weights multiply the weight column of each file
+    lb.fill_from_csv_file([str(f), str(f)], "weight", [1.0, 10.0], {"t": "x", "w": "weight"})
+    assert_array_equal(lb.get_values_as_ndarray(), [33.0, 11.0])
+    assert_array_equal(lb.get_entries_as_ndarray(), [2, 2])
