@@ -12,7 +12,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from numpy.testing import assert_allclose
 
-from remu._plotting import array as plotting  # the facade follows with the binning plotters
+from remu import plotting
 from remu._plotting.array import get_stack_functions
 from remu._plotting.base import new_subplots
 from test_plotting_helpers import band_extent, bands, check_png, legend_texts
