@@ -227,3 +227,20 @@ def test_bin_fill_and_arithmetic():  # §5, Q2
         bn.Bin()
     with pytest.raises(TypeError, match="Unknown kwargs"):
         bn.Bin(phasespace=ps, dummy=True, value=3)
+
+
+def test_pickling_mapper_gives_identical_results(monkeypatch):
+    import pickle
+
+    def pickling_map(func, iterable):
+        func = pickle.loads(pickle.dumps(func))
+        return [func(pickle.loads(pickle.dumps(chunk))) for chunk in iterable]
+
+    events = [{"kind": 2}, {"kind": 0, "x": 0.5}, {"kind": 1, "x": 1.5, "y": 10.0}] * 30_000
+    reference = _nested()
+    reference.fill(events, weight=0.5)
+    monkeypatch.setattr(bn, "mapper", pickling_map)
+    mapped = _nested()
+    mapped.fill(events, weight=0.5)
+    assert_array_equal(mapped.get_values_as_ndarray(), reference.get_values_as_ndarray())
+    assert mapped.get_entries_as_ndarray().sum() == 90_000

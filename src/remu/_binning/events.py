@@ -302,6 +302,30 @@ class SingleEventColumns(Columns):
         return list(names or ())
 
 
+class MaterialisedColumns(Columns):
+    """Already converted columns (picklable, small): what a parallel mapper receives."""
+
+    def __init__(self, source: Columns, names: Any) -> None:
+        super().__init__(source.n)
+        self.missing_error = source.missing_error
+        self._names = source.names()
+        self._columns: dict[Any, tuple[np.ndarray, np.ndarray | None]] = {}
+        for name in names:
+            try:
+                self._columns[name] = source.column(name)
+            except KeyError:
+                continue
+
+    def _fetch(self, source: Any, name: str) -> tuple[np.ndarray, np.ndarray | None]:
+        try:
+            return self._columns[source]
+        except KeyError:
+            raise self.missing(name) from None
+
+    def names(self) -> list[str]:
+        return self._names
+
+
 def _is_event_like(item: Any) -> bool:
     if isinstance(item, (Mapping, np.void)):
         return True

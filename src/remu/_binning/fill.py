@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from remu._binning.events import Columns, DictColumns, as_columns
+from remu._binning.events import Columns, MaterialisedColumns, as_columns
 
 if TYPE_CHECKING:
     from remu._binning.binning import Binning
@@ -39,15 +39,7 @@ def data_index_chunks(binning: Binning, cols: Columns) -> list[np.ndarray]:
         # variables instead of the (possibly large) original container.
         needed = binning._required_variables()
         if needed is not None:
-            plain = {}
-            for name in needed:
-                try:
-                    plain[name] = cols[name]
-                except KeyError:
-                    continue
-            if plain:
-                cols = DictColumns(plain)
-                cols.n = n
+            cols = MaterialisedColumns(cols, needed)
     if n <= CHUNK_SIZE:
         chunks = [cols]
     else:
