@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 import yaml
@@ -24,56 +22,35 @@ NAN = float("nan")
 INF = float("inf")
 
 
-def raises_at_construction_or_use(exc, match, build, use):
-    """``build()`` or, if construction is lenient, ``use(built)`` raises ``exc`` matching."""
-    try:
-        obj = build()
-    except exc as err:
-        message = str(err)
-    else:
-        with pytest.raises(exc, match=match):
-            use(obj)
-        return "use"
-    assert re.search(match, message), message
-    return "construction"
-
-
 # ---------------------------------------------------------------------------
 # edges
 
 
-@pytest.mark.parametrize("edges", [[0, 2, 1], [0, 1, 1, 0], [3, 2, 1]])
+@pytest.mark.parametrize("edges", [[0, 2, 1], [0, 1, 1, 0], [3, 2, 1], [0, 1, 1, 2]])
 def test_unsorted_linear_edges(edges):
-    raises_at_construction_or_use(
-        ValueError,
-        r"(?i)increasing|monoton|sorted|order",
-        lambda: LinearBinning("x", edges),
-        lambda lb: lb.fill({"x": 0.5}),
-    )
+    # stricter than upstream (which fails only at the first lookup): rejected at construction
+    with pytest.raises(ValueError, match=r"'energy'.*increasing"):
+        LinearBinning("energy", edges)
 
 
 def test_unsorted_rectilinear_edges():
-    raises_at_construction_or_use(
-        ValueError,
-        r"(?i)increasing|monoton|sorted|order",
-        lambda: RectilinearBinning(["x", "yy"], [[0, 1, 2], [0, 5, 3]]),
-        lambda rl: rl.fill({"x": 0.5, "yy": 1.0}),
-    )
+    with pytest.raises(ValueError, match=r"'yy'.*increasing"):
+        RectilinearBinning(["x", "yy"], [[0, 1, 2], [0, 5, 3]])
 
 
 def test_nan_edges():
-    raises_at_construction_or_use(
-        ValueError,
-        r"(?i)nan|finite|increasing|monoton",
-        lambda: LinearBinning("x", [0, NAN, 2]),
-        lambda lb: lb.fill({"x": 0.5}),
-    )
-    raises_at_construction_or_use(
-        ValueError,
-        r"(?i)nan|finite|increasing|monoton",
-        lambda: RectilinearBinning(["x", "y"], [[0, 1], [NAN, 1]]),
-        lambda rl: rl.fill({"x": 0.5, "y": 0.5}),
-    )
+    with pytest.raises(ValueError, match=r"'x'.*NaN"):
+        LinearBinning("x", [0, NAN, 2])
+    with pytest.raises(ValueError, match=r"'y'.*NaN"):
+        RectilinearBinning(["x", "y"], [[0, 1], [NAN, 1]])
+
+
+@pytest.mark.xfail(strict=True, reason="binning-bugs.md item 1")
+def test_nan_edges_of_rectangular_bins():
+    with pytest.raises(ValueError, match=r"(?i)depth.*nan|nan.*depth"):
+        RectangularBin(["x", "depth"], [(0, 1), (NAN, 1)])
+    with pytest.raises(ValueError, match=r"(?i)depth.*nan|nan.*depth"):
+        RectangularBinning(["depth"], [[(0, NAN)]])
 
 
 def test_infinite_edges_are_allowed():
@@ -157,15 +134,12 @@ def test_constructor_array_wrong_shape(kwarg, word):
 
 def test_set_arrays_wrong_size():
     lb = LinearBinning("x", [0, 1, 2, 3, 4])
-    # Q12: upstream repeats a short input cyclically; raising ValueError is also allowed.
-    try:
-        lb.set_values_from_ndarray([1.0, 2.0, 3.0])
-    except ValueError as err:
-        message = str(err)
-    else:
-        assert lb.get_values_as_ndarray().tolist() == [1.0, 2.0, 3.0, 1.0]
-        return
-    assert re.search(r"3|4|size|length|shape", message), message
+    # Q12 (optional quirk): the project keeps upstream's numpy flat assignment, so a
+    # short input repeats cyclically and a long one is truncated.
+    lb.set_values_from_ndarray([1.0, 2.0, 3.0])
+    assert lb.get_values_as_ndarray().tolist() == [1.0, 2.0, 3.0, 1.0]
+    lb.set_entries_from_ndarray(np.arange(10))
+    assert lb.get_entries_as_ndarray().tolist() == [0, 1, 2, 3]
 
 
 def test_weight_list_wrong_length():

@@ -104,10 +104,13 @@ def product_st(draw, pool, depth):
     for _ in range(draw(st.integers(1, 3))):
         if not rest:
             break
-        kind = draw(st.sampled_from(["linear", "rectilinear"]))
+        kind = draw(st.sampled_from(["linear", "rectilinear", "rectangular"]))
         if kind == "linear":
             part = draw(linear_st(rest[:2], max(depth - 1, 0)))
             used = 2 if part.subbinnings else 1
+        elif kind == "rectangular":
+            part = draw(rectangular_st(rest, 0))
+            used = len(part.variables)
         else:
             part = draw(rectilinear_st(rest, 0, max_vars=2))
             used = len(part.variables)

@@ -1206,10 +1206,7 @@ def test_s11_4_slice():
 def test_s11_4_slice_step_q15():
     lb = LinearBinning("x", [0, 1, 2, 3, 4])
     lb.set_values_from_ndarray([1.0, 2.0, 3.0, 4.0])
-    try:
-        s = lb.slice(0, 4, 2)
-    except ValueError:
-        return  # raising for step != 1 is an accepted choice
+    s = lb.slice(0, 4, 2)  # the project reproduces the quirk
     assert_array_equal(s.bin_edges, [0, 2, 3])
     assert_array_equal(s.get_values_as_ndarray(), [1.0, 3.0])
 
@@ -1683,8 +1680,8 @@ def test_q4_cartesian_bin_mixed_types_compare_without_error():
     same_order = CartesianProductBin([rb, lb], [0, 1])
     assert same_order == CartesianProductBin([rb, lb], [0, 1])
     assert same_order != CartesianProductBin([rb, lb], [1, 1])
-    # Optional quirk: either answer is allowed for a swapped order, but no exception.
-    assert (same_order == CartesianProductBin([lb, rb], [1, 0])) in (True, False)
+    # Optional quirk; the project matches (binning, index) pairs in any order
+    assert same_order == CartesianProductBin([lb, rb], [1, 0])
 
 
 def test_q5_rectangular_vs_linear_is_false():
