@@ -231,7 +231,8 @@ class RectangularBin(Bin):
     Raises
     ------
     ValueError
-        If a variable is not in the phasespace, or an upper edge is below its lower edge.
+        If a variable is not in the phasespace, an edge is NaN, or an upper edge is
+        below its lower edge.
 
     Examples
     --------
@@ -267,6 +268,9 @@ class RectangularBin(Bin):
                 msg = f"Variable not part of PhaseSpace: {var}"
                 raise ValueError(msg)
             lower, upper = self.edges[i]
+            if lower != lower or upper != upper:  # noqa: PLR0124  (NaN test for any number type)
+                msg = f"Edges of variable {var!r} must not be NaN; got ({lower}, {upper})"
+                raise ValueError(msg)
             if upper < lower:
                 msg = f"Upper edge is smaller than lower edge for variable {var}."
                 raise ValueError(msg)
