@@ -1987,3 +1987,16 @@ def test_s8_7_positional_order_and_weightfield_after_rename(tmp_path):
     lb.fill_from_csv_file([str(f), str(f)], "weight", [1.0, 10.0], {"t": "x", "w": "weight"})
     assert_array_equal(lb.get_values_as_ndarray(), [33.0, 11.0])
     assert_array_equal(lb.get_entries_as_ndarray(), [2, 2])
+
+
+def test_s13_binnings_inside_plain_containers(tmp_path):
+    truth = LinearBinning("t", [0, 1, 2])
+    reco = RectilinearBinning(["r", "s"], [[0, 1], [0, 1, 2]])
+    path = tmp_path / "both.yml"
+    with open(path, "w") as f:
+        bn.yaml.dump({"truth": truth, "reco": [reco, PhaseSpace(["q"])]}, f)
+    with open(path) as f:
+        loaded = bn.yaml.full_load(f)
+    assert loaded["truth"] == truth
+    assert loaded["reco"][0] == reco
+    assert loaded["reco"][1] == PhaseSpace(["q"])
