@@ -45,7 +45,6 @@ def test_nan_edges():
         RectilinearBinning(["x", "y"], [[0, 1], [NAN, 1]])
 
 
-@pytest.mark.xfail(strict=True, reason="binning-bugs.md item 1")
 def test_nan_edges_of_rectangular_bins():
     with pytest.raises(ValueError, match=r"(?i)depth.*nan|nan.*depth"):
         RectangularBin(["x", "depth"], [(0, 1), (NAN, 1)])
