@@ -2000,3 +2000,24 @@ def test_s13_binnings_inside_plain_containers(tmp_path):
     assert loaded["truth"] == truth
     assert loaded["reco"][0] == reco
     assert loaded["reco"][1] == PhaseSpace(["q"])
+
+
+def test_s8_4_first_match_wins_even_outside_its_subbinning():
+    b = Binning(
+        [RectangularBin(["x"], [(0, 2)]), RectangularBin(["x"], [(1, 3)])],
+        subbinnings={0: LinearBinning("y", [0, 1])},
+    )
+    events = [{"x": 1.5, "y": 5.0}, {"x": 1.5, "y": 0.5}, {"x": 2.5, "y": 5.0}]
+    # the first event is in bin 0 (first match) but outside its subbinning: not in bin 1
+    assert [b.get_event_data_index(e) for e in events] == [None, 0, 1]
+    rec = np.array([(e["x"], e["y"]) for e in events], dtype=[("x", float), ("y", float)])
+    b.fill(rec)
+    assert_array_equal(b.get_entries_as_ndarray(), [1, 1])
+
+
+def test_s8_3_subbinning_refining_the_same_variable():
+    lb = LinearBinning("x", [0, 2, 4], subbinnings={0: LinearBinning("x", [0, 0.5, 1, 1.5, 2])})
+    assert lb.data_size == 5
+    lb.fill([{"x": 0.7}, {"x": 1.9}, {"x": 3.0}, {"x": 4.0}])
+    assert_array_equal(lb.get_entries_as_ndarray(), [0, 1, 0, 1, 1])
+    assert_array_equal(lb.marginalize_subbinnings().get_entries_as_ndarray(), [2, 1])
