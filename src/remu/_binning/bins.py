@@ -80,7 +80,11 @@ class Bin(RemuYAMLObject):
                 entries_array = np.array([kwargs.pop("entries", 0)], dtype=int)
             sumw2_array = kwargs.pop("sumw2_array", None)
             if sumw2_array is None:
-                sumw2 = kwargs.pop("sumw2") if "sumw2" in kwargs else value_array[0] ** 2
+                if "sumw2" in kwargs:
+                    sumw2 = kwargs.pop("sumw2")
+                else:
+                    with np.errstate(under="ignore"):
+                        sumw2 = value_array[0] ** 2
                 sumw2_array = np.array([sumw2], dtype=float)
             self.value_array = value_array
             self.entries_array = entries_array
