@@ -310,15 +310,29 @@ def draw_dirichlet(
     shape = dims + alpha.shape
     if alpha.shape[0] == 1:
         return np.ones(shape)
-    gam = rng.standard_gamma(alpha, size=shape)
-    axis = len(dims)
-    total = gam.sum(axis=axis, keepdims=True)
+    gam = np.empty(shape)
+    total = _gammas_and_totals(gam, alpha, len(dims), rng)
     with np.errstate(under="ignore"):
-        gam /= np.where(total > 0, total, 1.0)
+        gam /= total
+    return gam
+
+
+def _gammas_and_totals(
+    out: NDArray[np.float64], alpha: NDArray[np.float64], axis: int, rng: np.random.Generator
+) -> NDArray[np.float64]:
+    """Fill ``out`` with Gamma(alpha) variates and return their sums along ``axis``.
+
+    Vectors whose variates all underflow to 0 are replaced by normalised
+    Dirichlet vectors drawn in log space; their sum is reported as 1.
+    """
+    rng.standard_gamma(alpha, size=out.shape, out=out)
+    with np.errstate(under="ignore"):
+        total = out.sum(axis=axis, keepdims=True)
     bad = np.flatnonzero(~(total > 0))
     if bad.size:
-        _redraw_in_log_space(gam, alpha, axis, bad, rng)
-    return gam
+        _redraw_in_log_space(out, alpha, axis, bad, rng)
+        total.flat[bad] = 1.0
+    return total
 
 
 def _redraw_in_log_space(
@@ -385,6 +399,7 @@ def draw_response_matrices(
     with np.errstate(under="ignore"):
         m_fixed = mu[:-1] / mu[-1]
 
+    m_is_one = not idx_w.size and bool(np.all(m_fixed == 1.0))
     per_toy = max(1, n_reco * n_t)
     batch = max(1, _BATCH_ELEMENTS // per_toy)
     for start in range(0, n_toys, batch):
@@ -392,21 +407,28 @@ def draw_response_matrices(
         t = stop - start
         chunk = out[start:stop]
         eff = rng.beta(beta1, beta2, size=(t, n_t))
-        chunk[...] = draw_dirichlet(alpha, t, rng)
+        if n_reco == 1:
+            chunk[...] = 1.0
+            total = np.ones((t, 1, n_t))
+        else:
+            total = _gammas_and_totals(chunk, alpha, 1, rng)
         with np.errstate(under="ignore", over="ignore"):
+            # R = normalize(m * p * eff) with p = gamma / total, in as few passes
+            # over the (toys, reco, truth) array as possible.
+            chunk *= eff[:, np.newaxis, :] / total
             if idx_w.size:
                 w = np.broadcast_to(mu, (t, n_reco + 1, n_t)).copy()
                 wf = w.reshape(t, -1)
                 wf[:, idx_w] = np.abs(
                     mu.ravel()[idx_w] + sigma.ravel()[idx_w] * rng.standard_normal((t, idx_w.size))
                 )
-                m = w[:, :-1, :] / w[:, -1:, :]
-                chunk *= m
-            else:
+                chunk *= w[:, :-1, :] / w[:, -1:, :]
+            elif not m_is_one:
                 chunk *= m_fixed
-            chunk *= eff[:, np.newaxis, :]
-            total = chunk.sum(axis=1)
-            over = total > 1.0
-            if np.any(over):
-                chunk /= np.where(over, total, 1.0)[:, np.newaxis, :]
+            # with unit weight ratios a column sums to eff * (1 +- rounding)
+            if not m_is_one or eff.max() > 1.0 - 1e-12:
+                col = chunk.sum(axis=1)
+                over = col > 1.0
+                if np.any(over):
+                    chunk /= np.where(over, col, 1.0)[:, np.newaxis, :]
     return out.reshape((*dims, n_reco, n_t))
