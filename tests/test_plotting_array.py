@@ -164,6 +164,7 @@ def test_bad_stack_functions():
         p.plot_array(stack_function=1.5)
     with pytest.raises(ValueError, match="returned shape"):
         p.plot_array(stack_function=lambda x, axis=0: np.sum(x))
+    assert plotting.ArrayPlotter._get_stack_functions is get_stack_functions
     _lo, hi = get_stack_functions(np.float64(0.9))
     assert_allclose(hi(np.arange(11.0), axis=0), 9.5)
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from numpy.testing import assert_allclose, assert_array_equal
 
 from remu import binning, plotting
@@ -234,3 +237,26 @@ def test_dummy_binning_values_cannot_be_plotted_but_arrays_can():
         p.plot_values()
     p.plot_array(np.array([1.0, 2.0]), density=False)
     assert_array_equal(band_extent(bands(p.figax[1][0, 0])[0], [0.5, 1.5])[1], [1.0, 2.0])
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    widths=hnp.arrays(
+        np.float64, st.integers(1, 6), elements=st.floats(0.1, 10.0, allow_subnormal=False)
+    ),
+    data=st.data(),
+)
+def test_linear_density_property(widths, data):
+    edges = np.concatenate([[0.0], np.cumsum(widths)])
+    values = data.draw(
+        hnp.arrays(np.float64, widths.size, elements=st.floats(0.0, 100.0, allow_subnormal=False))
+    )
+    lb = binning.LinearBinning("v", edges)
+    lb.set_values_from_ndarray(values)
+    p = plotting.get_plotter(lb)
+    p.plot_values()
+    ax = p.figax[1][0, 0]
+    plotted = p.get_bin_edges(0, widths.size)
+    _, hi = band_extent(bands(ax)[0], (plotted[1:] + plotted[:-1]) / 2)
+    assert_allclose(hi, values / (np.diff(plotted) / (plotted[-1] - plotted[0])), rtol=1e-9)
+    assert ax.get_xlabel() == "v"

@@ -311,3 +311,29 @@ def test_bad_axis_selections_and_arrays():
         p.plot_values(stack_function="mean")
     with pytest.raises(ValueError, match="margin_function"):
         p.plot_values(margin_function=lambda a, axis: a)
+
+
+def test_two_y_variables_stack_bottom_to_top():
+    rb = binning.RectilinearBinning(
+        ["a", "b", "c"], [[0.0, 1.0, 2.0], [0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 2.0, 3.0, 4.0]]
+    )
+    values = np.arange(24.0)
+    rb.set_values_from_ndarray(values)
+    p = plotting.get_plotter(rb, ["a"], ["b", "c"])
+    p.plot_values(density=False)
+    axes = p.figax[1]
+    assert axes.shape == (3, 2)
+    grid = values.reshape(2, 3, 4)
+    assert [axes[r, 0].get_ylabel() for r in (2, 1)] == ["b", "c"]
+    assert axes[2, 0].get_xlabel() == "a"
+    (bottom,) = meshes(axes[2, 0])  # a vs b
+    assert_allclose(mesh_values(bottom, (3, 2)), grid.sum(axis=2).T)
+    (middle,) = meshes(axes[1, 0])  # a vs c
+    assert_allclose(mesh_values(middle, (4, 2)), grid.sum(axis=1).T)
+    c_margin = bands(axes[1, 1])[0]
+    assert_allclose(
+        band_extent(c_margin, [0.5, 1.5, 2.5, 3.5], vertical=True)[1], grid.sum(axis=(0, 1))
+    )
+    # The figure is taller than wide: two y variables, one x variable.
+    width, height = p.figax[0].get_size_inches()
+    assert height > width

@@ -269,6 +269,9 @@ class ArrayPlotter(Plotter):
         self.array = array
         self.bins_per_row = bins_per_row
 
+    #: The stack-function parser under the reference's (private) name.
+    _get_stack_functions = staticmethod(get_stack_functions)
+
     # -- arrays -------------------------------------------------------------------
 
     def _expected_shapes(self) -> str:
