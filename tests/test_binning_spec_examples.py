@@ -2021,3 +2021,15 @@ def test_s8_3_subbinning_refining_the_same_variable():
     lb.fill([{"x": 0.7}, {"x": 1.9}, {"x": 3.0}, {"x": 4.0}])
     assert_array_equal(lb.get_entries_as_ndarray(), [0, 1, 0, 1, 1])
     assert_array_equal(lb.marginalize_subbinnings().get_entries_as_ndarray(), [2, 1])
+
+
+def test_s8_6_tiny_weights_underflow_quietly():
+    # tests run under np.seterr(all="raise"): squaring a tiny weight must not raise
+    lb = LinearBinning("x", [0, 1, 2])
+    lb.fill([{"x": 0.5}, {"x": 1.5}], weight=[1e-200, np.float32(1e-45)])
+    lb.fill({"x": 0.5}, weight=1e-300)
+    lb.fill_data_index(1, 1e-300)
+    lb.bins[0].fill(1e-200)
+    assert_array_equal(lb.get_sumw2_as_ndarray(), [0.0, 0.0])
+    assert_array_equal(lb.get_entries_as_ndarray(), [3, 2])
+    assert Bin(phasespace=PhaseSpace(["x"]), value=1e-200).sumw2 == 0.0
