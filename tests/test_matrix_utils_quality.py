@@ -120,8 +120,10 @@ def test_size_mismatch_and_singular():
         matrix_utils.mahalanobis_distance(a, b)
     with pytest.raises(np.linalg.LinAlgError):
         matrix_utils.mahalanobis_distance(a, a.clone(), N=3, rng=1)
-    with pytest.raises(np.linalg.LinAlgError):
-        matrix_utils.mahalanobis_distance(a, a.clone(), impossible_indices=[0], rng=1)
+    with pytest.raises(np.linalg.LinAlgError, match="N must exceed N_reco=4"):
+        matrix_utils.mahalanobis_distance(a, a.clone(), N=4, rng=1)
+    with pytest.raises(ValueError, match="N must be an int"):
+        matrix_utils.mahalanobis_distance(a, a.clone(), N=1.5, rng=1)
 
 
 def test_batched_distances_equal_per_bin_loop():

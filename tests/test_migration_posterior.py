@@ -204,3 +204,19 @@ def test_dirichlet_single_component_and_bad_alpha():
     assert_array_equal(P.draw_dirichlet([2.0], 3, np.random.default_rng(0)), np.ones((3, 1)))
     with pytest.raises(ValueError, match="positive"):
         P.draw_dirichlet([1.0, 0.0], 3, np.random.default_rng(0))
+
+
+def test_toys_without_truth_columns_or_with_one_reco_bin():
+    z = np.zeros((3, 0))
+    params = P.stat_error_parameters(
+        z.astype(int), np.zeros(0, int), z, np.zeros(0), z, np.zeros(0), n_vars=1
+    )
+    assert P.draw_response_matrices(params, 4, np.random.default_rng(0)).shape == (4, 3, 0)
+    one = np.array([[2]])
+    params = P.stat_error_parameters(
+        one, np.array([4]), one * 1.0, np.array([4.0]), one * 1.0, np.array([4.0]), n_vars=1
+    )
+    toys = P.draw_response_matrices(params, 2000, np.random.default_rng(0))
+    # a single reco bin: the matrix is the efficiency, Beta(3, 3)
+    assert toys.shape == (2000, 1, 1)
+    assert toys.mean() == pytest.approx(0.5, abs=0.02)

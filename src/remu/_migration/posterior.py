@@ -426,7 +426,7 @@ def draw_response_matrices(
             elif not m_is_one:
                 chunk *= m_fixed
             # with unit weight ratios a column sums to eff * (1 +- rounding)
-            if not m_is_one or eff.max() > 1.0 - 1e-12:
+            if not m_is_one or np.any(eff > 1.0 - 1e-12):
                 col = chunk.sum(axis=1)
                 over = col > 1.0
                 if np.any(over):

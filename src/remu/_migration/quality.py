@@ -219,9 +219,16 @@ def mahalanobis_distance(
     if N is None:
         N = n_reco + 100
     if int(N) != N or N < 2:
-        msg = f"N must be an int of at least 2 (and above N_reco={n_reco}); got {N!r}"
+        msg = f"N must be an int above N_reco={n_reco}; got {N!r}"
         raise InputError(msg)
     N = int(N)
+    if n_reco >= N:
+        # N - 1 <= N_reco independent differences span at most N - 1 dimensions.
+        msg = (
+            f"the covariance of {N} random matrices over {n_reco} reco bins is singular; "
+            f"N must exceed N_reco={n_reco}"
+        )
+        raise np.linalg.LinAlgError(msg)
     truth_indices = kwargs.pop("truth_indices", None)
     if truth_indices is None:
         truth_indices = np.arange(n_truth)
