@@ -182,7 +182,7 @@ def test_stack_band_margins_and_median_map():
     assert_allclose(lo, np.percentile(x_sums, 16, axis=0))
     assert_allclose(hi, np.percentile(x_sums, 84, axis=0))
     # scatter=0 leaves the median's colour map as the only thing in the 2-D panel.
-    assert scatters(axes[1, 0]) == []
+    assert [len(s.get_offsets()) for s in scatters(axes[1, 0])] == [0]
     (mesh,) = meshes(axes[1, 0])
     assert_allclose(mesh_values(mesh, (2, 3)), np.median(grid, axis=0).T)
 

@@ -314,7 +314,11 @@ class CartesianProductBinningPlotter(BinningPlotter):
     ) -> None:
         weights = np.clip(np.nan_to_num(data.ravel(), nan=0.0, posinf=0.0), 0.0, None)
         total = weights.sum()
-        if n_points <= 0 or generator is None or not total > 0:
+        if not total > 0:
+            return  # nothing to sample from (the reference fails here; see spec quirk 2)
+        if n_points <= 0 or generator is None:
+            # An empty point cloud, as the reference draws for scatter=0.
+            ax.scatter(np.zeros(0), np.zeros(0), s=1, color=color, marker="s", linewidths=0)
             return
         cumulative = np.cumsum(weights) / total
         cell = np.searchsorted(cumulative, generator.uniform(size=n_points), side="right")
