@@ -128,7 +128,10 @@ def describe_error(result) -> str:
 def ensure_ok(result, side: str, case) -> None:
     """Fail with the case when a scenario raised where it was not expected to."""
     if oracle_exchange.is_error(result):
-        pytest.fail(f"{side} raised {describe_error(result)} on case {case!r}")
+        pytest.fail(
+            f"{side} raised {describe_error(result)} on case {case!r}\n"
+            + result.get("traceback", "")
+        )
 
 
 __all__ = [

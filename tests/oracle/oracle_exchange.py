@@ -99,7 +99,14 @@ def write_atomic(obj, path: str) -> None:
 
 def error_record(exc: BaseException) -> dict:
     """What a scenario that raised returns instead of its result."""
-    return {"__error__": type(exc).__name__, "message": str(exc)[:500]}
+    record = {"__error__": type(exc).__name__, "message": str(exc)[:500]}
+    if SIDE == "ours":
+        # never for the oracle: a traceback would quote the reference's source code
+        import traceback
+
+        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        record["traceback"] = tb[-2500:]
+    return record
 
 
 def is_error(result) -> bool:
