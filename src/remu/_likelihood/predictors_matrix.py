@@ -260,12 +260,16 @@ class MatrixPredictor(LinearEinsumPredictor):
         matrices = self.coefficients[index]
         n_syst, n_out, n_columns = matrices.shape
         batch = columns.shape[:-1]
-        # One GEMM for every batch point and every systematic variation.
+        n_points = math.prod(batch)
+        flat_matrices = matrices.reshape(n_syst * n_out, n_columns)
         with np.errstate(under="ignore"):
-            flat = (
-                columns.reshape(math.prod(batch), n_columns)
-                @ matrices.reshape(n_syst * n_out, n_columns).T
-            )
+            if n_points == 1:
+                # A matrix-vector product is memory-bound: einsum's single-threaded loop
+                # is as fast as BLAS and immune to thread oversubscription.
+                flat = np.einsum("ok,k->o", flat_matrices, columns.reshape(n_columns))
+            else:
+                # One GEMM for every batch point and every systematic variation.
+                flat = columns.reshape(n_points, n_columns) @ flat_matrices.T
         out = flat.reshape((*batch, n_syst, n_out)) + constants
         return _finish(out, weights, drop)
 
