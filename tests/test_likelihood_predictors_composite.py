@@ -570,3 +570,36 @@ def test_same_composition_with_generic_predictor(n_generic):
         )[0]
         assert_allclose(pred[:, s], expected, rtol=1e-12)
     assert w.shape == (3, 2)
+
+
+def test_usage_examples_through_facade():
+    """§11 of the spec, end to end through ``remu.likelihood``, with the documented outputs."""
+    from remu import likelihood
+
+    response = np.array(
+        [[[0.8, 0.1], [0.1, 0.7], [0.0, 0.1]], [[0.7, 0.1], [0.2, 0.6], [0.0, 0.2]]]
+    )
+    detector = likelihood.MatrixPredictor(response, bounds=[(0, np.inf)] * 2, defaults=[10.0, 10.0])
+    data = likelihood.PoissonData([9, 8, 1])
+    calc = likelihood.LikelihoodCalculator(data, detector)
+    assert calc([10.0, 10.0]) == pytest.approx(-5.1625935031909425, rel=1e-12)
+    both = calc([[10.0, 10.0], [-1.0, 5.0]])
+    assert both[0] == pytest.approx(-5.1625935)
+    assert both[1] == -np.inf
+    profile = likelihood.LikelihoodCalculator(data, detector, systematics="profile")
+    assert profile([10.0, 10.0]) == pytest.approx(-4.995876853362059, rel=1e-12)
+
+    calc_norm = calc.compose(likelihood.TemplatePredictor([[0.5, 0.5]]))
+    assert isinstance(calc_norm.predictor, likelihood.ComposedMatrixPredictor)
+    assert calc_norm.predictor.matrices.shape == (2, 3, 1)
+    np.random.seed(42)
+    fit = likelihood.BasinHoppingMaximizer()(calc_norm)
+    assert fit.success
+    assert fit.x == pytest.approx([20.0], rel=1e-4)
+    assert fit.log_likelihood == pytest.approx(-5.1626, abs=1e-4)
+
+    two_channels = likelihood.ConcatenatedPredictor([detector, detector], share_parameters=True)
+    pred, w = two_channels([10.0, 10.0])
+    assert (pred.shape, w.shape) == ((4, 6), (4,))
+    fixed = calc.fix_parameters([None, 12.0])
+    assert fixed([10.0]) == pytest.approx(calc([10.0, 12.0]))
