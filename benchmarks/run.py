@@ -230,6 +230,10 @@ def check_target(target: str, speedup: float | None, ratio: float | None) -> str
     """'met' / 'missed' for targets like '>= 5x vs oracle' or '<= 2x reference'."""
     m = _TARGET.search(target or "")
     if not m:
+        if re.search(
+            r"faster than (?:remu )?(?:0\.8\.0|oracle|the reference)", target or "", re.IGNORECASE
+        ):
+            return None if speedup is None else ("met" if speedup > 1.0 else "missed")
         return None
     num = float(m["num"])
     what = m["what"].lower()
