@@ -15,6 +15,8 @@ import numpy as np
 from binning_specs import GRID
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from migration_specs import compare_trees as _compare
+from migration_specs import make_events
 from oracle_client import ensure_ok, run_both, skip_without_oracle
 
 skip_without_oracle()
@@ -28,7 +30,6 @@ SETTINGS = settings(
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-DTYPE = [("rx", float), ("ry", float), ("tx", float), ("ty", float)]
 
 
 @st.composite
@@ -75,19 +76,6 @@ def _data_size(spec) -> int:
     return n + sum(len(s["edges"]) - 2 for s in spec.get("subbinnings", {}).values())
 
 
-def make_events(seed: int, n: int, lost: float = 0.2, smear: float = 0.5):
-    rng = np.random.default_rng(seed)
-    ev = np.zeros(n, dtype=DTYPE)
-    ev["tx"] = rng.uniform(-0.5, 5.5, n)
-    ev["ty"] = rng.uniform(-0.5, 5.5, n)
-    ev["rx"] = ev["tx"] + rng.normal(0.0, smear, n)
-    ev["ry"] = ev["ty"] + rng.normal(0.0, smear, n)
-    gone = rng.random(n) < lost
-    ev["rx"][gone] = np.nan
-    ev["ry"][gone] = np.nan
-    return ev
-
-
 @st.composite
 def response_case(draw):
     reco = draw(axis_binning("r", allow_sub=True))
@@ -119,22 +107,6 @@ def _expand(case, n=80):
         out["truth_events"] = np.concatenate([events, extra])
         out["truth_weights"] = np.concatenate([weights, np.ones(20)])
     return out
-
-
-def _compare(ours, theirs, path=""):
-    if isinstance(theirs, dict):
-        assert set(ours) == set(theirs), path
-        for k in theirs:
-            _compare(ours[k], theirs[k], f"{path}/{k}")
-    elif isinstance(theirs, np.ndarray) and theirs.dtype.kind == "f":
-        ours = np.asarray(ours)
-        assert ours.shape == theirs.shape, path
-        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-13, err_msg=path)
-    elif isinstance(theirs, np.ndarray):
-        np.testing.assert_array_equal(ours, theirs, err_msg=path)
-        assert np.asarray(ours).dtype.kind == theirs.dtype.kind, path
-    else:
-        assert ours == theirs, path
 
 
 @SETTINGS
