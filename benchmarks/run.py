@@ -44,6 +44,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 ORACLE_PYTHON = ROOT / ".venv-oracle" / "bin" / "python"
+ORACLE_STAMP = ROOT / ".venv-oracle" / ".remu-oracle-installed"  # written last by `make oracle`
 
 # The same bench module must import in both interpreters: benchmarks/ on the path
 # makes ``from _harness import Workload`` work, the repository root makes
@@ -356,11 +357,12 @@ def orchestrate(args: argparse.Namespace) -> int:
     if not workloads:
         print("no workloads found" + (f" matching {args.only!r}" if args.only else ""))
         return 1
-    use_oracle = not args.no_oracle and ORACLE_PYTHON.exists()
+    use_oracle = not args.no_oracle and ORACLE_PYTHON.exists() and ORACLE_STAMP.exists()
     note = None
     if not args.no_oracle and not use_oracle:
         note = (
-            "The oracle environment .venv-oracle is missing, so remu 0.8.0 was not timed. "
+            "The oracle environment .venv-oracle is missing (or incomplete), so remu 0.8.0 "
+            "was not timed. "
             "Build it with `make oracle` (needs python3.11), then rerun `make bench`."
         )
         print(f"note: {note}")

@@ -23,15 +23,26 @@ ORACLE_PYTHON = Path(
     os.environ.get("REMU_ORACLE_PYTHON", str(ROOT / ".venv-oracle" / "bin" / "python"))
 )
 SKIP_REASON = (
-    f"reference oracle not built: {ORACLE_PYTHON} is missing "
+    f"reference oracle not built: {ORACLE_PYTHON} is missing or incomplete "
     "(run `make oracle` to create .venv-oracle with remu 0.8.0)"
 )
 TIMEOUT = float(os.environ.get("REMU_ORACLE_TIMEOUT", "300"))
 
 
+# `make oracle` touches this file last: a half-built environment counts as absent
+ORACLE_STAMP = ROOT / ".venv-oracle" / ".remu-oracle-installed"
+
+
+def oracle_available() -> bool:
+    """True when the oracle interpreter exists (and, for .venv-oracle, finished installing)."""
+    if "REMU_ORACLE_PYTHON" in os.environ:
+        return ORACLE_PYTHON.exists()
+    return ORACLE_PYTHON.exists() and ORACLE_STAMP.exists()
+
+
 def skip_without_oracle() -> None:
     """Module-level skip, with a visible reason, where .venv-oracle is absent."""
-    if not ORACLE_PYTHON.exists():
+    if not oracle_available():
         pytest.skip(SKIP_REASON, allow_module_level=True)
 
 
@@ -140,6 +151,7 @@ __all__ = [
     "OracleError",
     "OracleWorker",
     "ensure_ok",
+    "oracle_available",
     "run_both",
     "run_ours",
     "skip_without_oracle",
