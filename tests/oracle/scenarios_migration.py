@@ -133,3 +133,37 @@ def builder(case: dict) -> dict:
     else:
         out["matrices_shape"] = list(m.shape)
     return out
+
+
+def export_files(case: dict) -> dict:
+    """Write the mean matrix (sparse and dense) and a builder file to this side's prefix."""
+    import oracle_exchange
+
+    prefix = case["prefix"][oracle_exchange.SIDE]
+    rm = _response(case)
+    rm.export(prefix + "-sparse.npz")
+    rm.export(prefix + "-dense.npz", sparse=False)
+    b = _mig().ResponseMatrixArrayBuilder(0)
+    b.add_matrix(rm, 1.0)
+    rm2 = _response({**case, "weights": case["weights"] * 0.5})
+    b.add_matrix(rm2, 0.25)
+    b.export(prefix + "-builder.npz")
+    return {"written": prefix}
+
+
+def predict_files(case: dict) -> dict:
+    """Load exported files with ResponseMatrixPredictor and predict."""
+    from remu import likelihood
+
+    out = {}
+    for name in ("sparse", "dense", "builder"):
+        for side, prefix in sorted(case["prefix"].items()):
+            p = likelihood.ResponseMatrixPredictor(f"{prefix}-{name}.npz")
+            pred, w = p(case["parameters"][: len(p.defaults)])
+            out[f"{name}-{side}"] = {
+                "prediction": np.asarray(pred, dtype=float),
+                "weights": np.asarray(w, dtype=float),
+                "bounds": np.asarray(p.bounds, dtype=float),
+                "defaults": np.asarray(p.defaults, dtype=float),
+            }
+    return out
