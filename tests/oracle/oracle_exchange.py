@@ -99,7 +99,12 @@ def write_atomic(obj, path: str) -> None:
 
 def error_record(exc: BaseException) -> dict:
     """What a scenario that raised returns instead of its result."""
-    record = {"__error__": type(exc).__name__, "message": str(exc)[:500]}
+    record = {
+        "__error__": type(exc).__name__,
+        "message": str(exc)[:500],
+        # so that a subclass (e.g. remu.errors.BinningError(ValueError)) matches its base
+        "mro": [c.__name__ for c in type(exc).__mro__],
+    }
     if SIDE == "ours":
         # never for the oracle: a traceback would quote the reference's source code
         import traceback
