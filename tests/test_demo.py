@@ -167,7 +167,7 @@ def test_step03_systematics(full_chain):
     step02, _ = fit(full_chain, "02", "modelB")
     np.testing.assert_allclose(nominal, step02, rtol=1e-3)
     with np.load(full_chain / "03" / "response_matrix.npz") as npz:
-        assert npz["matrices"].shape[0] == 20  # quick mode: 20 toy detectors
+        assert npz["matrices"].shape[0] == 100  # one matrix per toy detector
         assert np.all(npz["weights"] == 1.0)
     p = step_results(full_chain, "03")["p_values"]
     assert all(0.0 <= v <= 1.0 for v in p.values())
@@ -195,10 +195,16 @@ def test_step05_backgrounds(full_chain):
     assert abs(background - 300) < 200
     assert abs(signal - 1000) < 200
     _, log_l_only = fit(full_chain, "05", "modelB_only")
-    assert log_l_bg > log_l_only
-    p = results["p_values"]
-    assert p["modelB_bg"] > p["modelB_only"]
-    assert p["modelB_only"] <= 0.1  # signal-only fits are rejected
+    assert log_l_bg > log_l_only + 5
+    _, log_l_a_only = fit(full_chain, "05", "modelA_only")
+    _, log_l_a_bg = fit(full_chain, "05", "modelA_bg")
+    assert log_l_a_bg > log_l_a_only + 5
+    # signal-only fits are rejected, signal + background fits are acceptable
+    gof = results["gof"]
+    assert gof["modelB_only"] < 0.01
+    assert gof["modelA_only"] < 0.01
+    assert gof["modelB_bg"] > 0.01
+    assert results["p_values"]["modelB_only"] <= results["p_values"]["modelB_bg"] + 0.1
 
 
 @pytest.mark.slow

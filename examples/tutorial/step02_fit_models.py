@@ -119,12 +119,12 @@ def main(settings: common.Settings) -> dict[str, Any]:
         # Confidence interval of the model A weight (model B weight profiled)
         profile_A = np.linspace(0, 1000, settings.n_scan_profile)
         profile_p = [
-            test.max_likelihood_ratio_p_value((A, None), N=n_fit)
+            float(test.max_likelihood_ratio_p_value((A, None), N=n_fit))
             for A in common.progress(profile_A, desc="profile scan")
         ]
         print("profile plug-in p-values:", dict(zip(profile_A.tolist(), profile_p, strict=True)))
     wilks_A = np.linspace(0, 1000, settings.n_scan_wilks)
-    wilks_p = [test.wilks_max_likelihood_ratio_p_value((A, None)) for A in wilks_A]
+    wilks_p = [float(test.wilks_max_likelihood_ratio_p_value((A, None))) for A in wilks_A]
     print("Wilks p-values:", dict(zip(wilks_A.tolist(), wilks_p, strict=True)))
     results["scan"] = {
         "profile": {"A": profile_A, "p": profile_p},

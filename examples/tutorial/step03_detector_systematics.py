@@ -12,6 +12,7 @@ Run inside ``<output>/03``; reads step 00's files and step 01's matrix and binni
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,10 @@ import tutorial_common as common
 from matplotlib import pyplot as plt
 
 from remu import binning, likelihood, migration, plotting
+
+# Up-weighted toy detectors (weight > 1) can make the selected events of a truth bin
+# outweigh all generated ones; the library warns about it. Expected here, as upstream.
+warnings.filterwarnings("ignore", message="Filled-up values are less than the original filling")
 
 
 def load(filename: str) -> binning.Binning:
@@ -157,8 +162,8 @@ def fit_models(settings: common.Settings) -> dict[str, Any]:
         ratio_scan = {name: [] for name in testers}
         for v in common.progress(values, desc="p-value scans"):
             for name, tester in testers.items():
-                scan[name].append(tester.max_likelihood_p_value([v], N=n_fit))
-                ratio_scan[name].append(tester.max_likelihood_ratio_p_value([v], N=n_fit))
+                scan[name].append(float(tester.max_likelihood_p_value([v], N=n_fit)))
+                ratio_scan[name].append(float(tester.max_likelihood_ratio_p_value([v], N=n_fit)))
     wilks_values = np.linspace(600, 1600, settings.n_scan_wilks)
     wilks = {
         name: [testers[name].wilks_max_likelihood_ratio_p_value([v]) for v in wilks_values]

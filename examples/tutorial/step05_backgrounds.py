@@ -16,6 +16,7 @@ Run inside ``<output>/05``; reads steps 00, 01 and 03.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,11 @@ from numpy.lib import recfunctions
 from remu import binning, likelihood, matrix_utils, migration, plotting
 
 MIN_ENTRIES = 10
+
+
+# Up-weighted toy detectors (weight > 1) can make the selected events of a truth bin
+# outweigh all generated ones; the library warns about it. Expected here, as upstream.
+warnings.filterwarnings("ignore", message="Filled-up values are less than the original filling")
 
 
 def load(filename: str) -> binning.Binning:

@@ -57,7 +57,8 @@ class Settings:
     n_scan_03: int = 21
     #: points of the asymptotic (Wilks) scans
     n_scan_wilks: int = 100
-    #: toy detectors used to build the systematics matrices (steps 03 and 05)
+    #: toy detectors used to build the systematics matrices (steps 03 and 05); step 06
+    #: pairs them one to one with its 100 flux throws, so quick mode keeps all 100
     n_detector_toys: int = 100
     #: MCMC steps (step 04): short burn-in test, long burn-in, production
     mcmc_short: int = 100
@@ -79,7 +80,6 @@ class Settings:
             n_scan_profile=3,
             n_scan_03=3,
             n_scan_wilks=10,
-            n_detector_toys=20,
             mcmc_short=100,
             mcmc_burn=1000,
             mcmc_production=500,
