@@ -271,12 +271,23 @@ def operations(case: dict) -> dict:
     return out
 
 
+def _all_variables(obj) -> set:
+    """Variables of a binning, its constituents and its subbinnings (phasespace omits some)."""
+    out = set(obj.phasespace.variables)
+    for b in getattr(obj, "binnings", ()):
+        out |= _all_variables(b)
+    for s in obj.subbinnings.values():
+        out |= _all_variables(s)
+    return out
+
+
 def load_file(case: dict) -> dict:
     """Structure of a binning YAML file (e.g. one written by the reference)."""
     bn = _bn()
     with open(case["path"]) as f:
         obj = bn.yaml.full_load(f)
     out = {"structure": structure(obj), "adjacency_data": adjacency(obj)["data"]}
+    out["all_variables"] = sorted(_all_variables(obj))
     out["yaml_roundtrip_equal"] = bool(bn.yaml.full_load(bn.yaml.dump(obj)) == obj)
     return out
 
@@ -326,3 +337,12 @@ def quirk(case: dict):
         return [int(i) for i in c.bins[1].data_indices]
     msg = f"unknown quirk {name!r}"
     raise ValueError(msg)
+
+
+def fill_file(case: dict) -> dict:
+    """Fill a binning loaded from a YAML file with the given events."""
+    bn = _bn()
+    with open(case["path"]) as f:
+        obj = bn.yaml.full_load(f)
+    obj.fill(case["events"], weight=case["weights"])
+    return _arrays(obj)

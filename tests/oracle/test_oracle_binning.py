@@ -172,3 +172,28 @@ def test_reference_files_load_alike(oracle, shared_data):
         ensure_ok(t, "remu 0.8.0", case)
         ensure_ok(o, "ours", case)
         assert o == t, case
+
+
+def test_reference_files_fill_alike(oracle, shared_data):
+    """Random events filled into the binnings of the reference's example files."""
+    files = sorted(shared_data.rglob("*.yml"))
+    structures = run_ours(sb.load_file, [{"path": str(f)} for f in files])
+    cases = []
+    for i, (f, st_) in enumerate(zip(files, structures, strict=True)):
+        ensure_ok(st_, "ours", f)
+        rng = np.random.default_rng(i)
+        names = st_["all_variables"]
+        n = 1500
+        events = np.zeros(n, dtype=[(v, float) for v in names])
+        for v in names:
+            small = np.round(rng.normal(0.0, 3.0, n) * 4) / 4  # often on an edge
+            large = rng.uniform(-10.0, 300.0, n)
+            events[v] = np.where(rng.random(n) < 0.7, small, large)
+        weights = np.round(rng.uniform(0.5, 1.5, n), 3)
+        cases.append({"path": str(f), "events": events, "weights": weights})
+    ours, theirs = run_both(oracle, sb.fill_file, cases)
+    for case, o, t in zip(cases, ours, theirs, strict=True):
+        ensure_ok(t, "remu 0.8.0", case["path"])
+        ensure_ok(o, "ours", case["path"])
+        assert o["entries"].sum() > 0, case["path"]
+        _assert_fill_equal(o, t, case["path"])
