@@ -205,3 +205,36 @@ def jeffreys(case: dict) -> dict:
         ]
     )
     return {"log_prior": log_prior, "fisher": fisher}
+
+
+def derivative(case: dict) -> dict:
+    """The finite-difference helper on smooth functions (first and second derivatives)."""
+    lh = _lh()
+    funcs = {"sin": np.sin, "cube": lambda x: x**3, "exp": np.exp}
+    out = {}
+    for name, f in funcs.items():
+        for n, order in case.get("orders", ((1, 3), (2, 3))):
+            x0 = np.asarray(case["x0"], dtype=float)
+            try:
+                value = np.asarray(
+                    lh.derivative(f, x0, dx=case["dx"], n=n, order=order), dtype=float
+                )
+            except ValueError as exc:
+                value = f"ValueError: {exc}"
+            out[f"{name}-{n}-{order}"] = value
+    return out
+
+
+def initial_guess(case: dict) -> dict:
+    """emcee starting points: shape and support (the draws themselves differ by design)."""
+    from remu import likelihood_utils
+
+    calc = _calculator(case)
+    np.random.seed(case["seed"])
+    g = np.asarray(likelihood_utils.emcee_initial_guess(calc, nwalkers=case["nwalkers"]))
+    b = np.asarray(calc.predictor.bounds, dtype=float)
+    return {
+        "shape": list(g.shape),
+        "inside": bool(np.all((g >= b[:, 0]) & (g <= b[:, 1]))),
+        "mean": g.mean(axis=0),
+    }

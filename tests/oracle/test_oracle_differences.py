@@ -102,3 +102,22 @@ def test_q21_bins_of_a_dummy_product(oracle):
     ours, theirs = _probe(oracle, name="Q21")
     assert _raised(theirs, "TypeError")
     assert ours == [1]
+
+
+def test_d2_derivative_ignores_order_for_first_derivatives(oracle):
+    """D2: 0.8.0's ``likelihood.derivative`` is scipy.misc.derivative; ours follows the spec."""
+    import scenarios_likelihood as sl
+
+    case = {"x0": 0.3, "dx": 1e-2, "orders": [[1, 5], [2, 2]]}
+    ours, theirs = run_both(oracle, sl.derivative, [case])
+    o, t = ours[0], theirs[0]
+    h = 1e-2
+    central = (np.sin(0.3 + h) - np.sin(0.3 - h)) / (2 * h)
+    np.testing.assert_allclose(o["sin-1-5"], central, rtol=1e-12)  # 3 points whatever the order
+    # scipy's 5-point stencil is closer to cos(0.3)
+    assert abs(t["sin-1-5"] - np.cos(0.3)) < abs(central - np.cos(0.3)) / 100
+    # n=2 with order=2: scipy refuses, ours gives the 3-point second difference
+    assert isinstance(t["sin-2-2"], str)
+    assert t["sin-2-2"].startswith("ValueError")
+    second = (np.sin(0.3 + h) - 2 * np.sin(0.3) + np.sin(0.3 - h)) / h**2
+    np.testing.assert_allclose(o["sin-2-2"], second, rtol=1e-12)
