@@ -233,3 +233,14 @@ def test_calculators_pickle():
     calc = LikelihoodCalculator(PoissonData([1, 2]), ScaledIdentity([1.0, 2.0], 2), "profile")
     clone = pickle.loads(pickle.dumps(calc))
     assert clone([1.0, 2.0]) == calc([1.0, 2.0])
+
+
+def test_unreadable_response_matrix_file(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not an npz archive")
+    with pytest.raises(ValueError, match=r"bad\.npz"):
+        likelihood.ResponseMatrixPredictor(bad)
+    partial = tmp_path / "partial.npz"
+    np.savez(partial, matrices=np.ones((1, 2, 2)))
+    with pytest.raises(ValueError, match="truth_entries"):
+        likelihood.ResponseMatrixPredictor(partial)
