@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 from scipy import optimize
 
 from remu._rng import RNGLike, as_generator
+from remu._threads import single_blas_thread
 
 __all__ = ["BasinHoppingMaximizer", "LikelihoodMaximizer"]
 
@@ -96,7 +97,8 @@ class LikelihoodMaximizer:
             )
         if rng is not None:
             kwargs["rng"] = rng
-        opt = self.minimize(fun, x0, bounds, **kwargs)
+        with single_blas_thread():
+            opt = self.minimize(fun, x0, bounds, **kwargs)
         opt.log_likelihood = -opt.fun
         return opt
 
