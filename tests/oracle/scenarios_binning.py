@@ -346,3 +346,22 @@ def fill_file(case: dict) -> dict:
         obj = bn.yaml.full_load(f)
     obj.fill(case["events"], weight=case["weights"])
     return _arrays(obj)
+
+
+def _cut_positive_x(data):
+    return data[data["x"] > 0]
+
+
+CUTS = {None: None, "positive_x": _cut_positive_x}
+
+
+def fill_csv(case: dict) -> dict:
+    """``fill_from_csv_file`` with weights, renaming, cuts, lists of files and buffering."""
+    obj = build(case["spec"])
+    kw = dict(case.get("kwargs", {}))
+    if case.get("cut") is not None:
+        kw["cut_function"] = CUTS[case["cut"]]
+    obj.fill_from_csv_file(case["files"], **kw)
+    if case.get("twice"):
+        obj.fill_from_csv_file(case["files"], **kw)
+    return _arrays(obj)

@@ -197,3 +197,47 @@ def test_reference_files_fill_alike(oracle, shared_data):
         ensure_ok(o, "ours", case["path"])
         assert o["entries"].sum() > 0, case["path"]
         _assert_fill_equal(o, t, case["path"])
+
+
+def test_csv_filling_matches_reference(oracle, tmp_path):
+    rng = np.random.default_rng(11)
+    paths = []
+    for k in range(2):
+        path = tmp_path / f"events{k}.csv"
+        rows = ["a, y ,w"]  # blanks around names are stripped
+        for _ in range(300):
+            rows.append(
+                f"{rng.normal(1.0, 1.5):.4f},{rng.uniform(-1, 6):.3f},{rng.uniform(0.5, 2):.3f}"
+            )
+        path.write_text("\n".join(rows) + "\n")
+        paths.append(str(path))
+    spec = {
+        "kind": "rectilinear",
+        "variables": ["x", "y"],
+        "edges": [[-1.0, 0.0, 1.0, 2.5, 4.0], [-1.0, 2.0, 6.0]],
+        "subbinnings": {"2": {"kind": "linear", "variable": "y", "edges": [-1.0, 0.0, 6.0]}},
+    }
+    rename = {"a": "x"}
+    cases = [
+        {"spec": spec, "files": paths[0], "kwargs": {"rename": rename}},
+        {"spec": spec, "files": paths[0], "kwargs": {"rename": rename, "weightfield": "w"}},
+        {
+            "spec": spec,
+            "files": paths,
+            "kwargs": {"rename": rename, "weightfield": "w", "weight": [0.5, 2.0]},
+        },
+        {"spec": spec, "files": paths, "kwargs": {"rename": rename, "weight": 3.0}},
+        {"spec": spec, "files": paths[1], "kwargs": {"rename": rename}, "cut": "positive_x"},
+        {
+            "spec": spec,
+            "files": paths[1],
+            "kwargs": {"rename": rename, "buffer_csv_files": True, "chunksize": 7},
+            "twice": True,
+        },
+    ]
+    ours, theirs = run_both(oracle, sb.fill_csv, cases)
+    for case, o, t in zip(cases, ours, theirs, strict=True):
+        ensure_ok(t, "remu 0.8.0", case)
+        ensure_ok(o, "ours", case)
+        assert t["entries"].sum() > 0
+        _assert_fill_equal(o, t, repr(case))
