@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -128,6 +129,9 @@ def test_write_csv_round_trips_exactly(tmp_path):
     back = sx.read_csv(path)
     for name, value in values.items():
         assert_array_equal(back[name], value)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
     table = np.genfromtxt(path, delimiter=",", names=True)
     assert table.dtype.names == ("a", "b", "c")
 

@@ -18,6 +18,7 @@ Usage::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -97,6 +98,14 @@ def render_markdown(summary: dict[str, Any]) -> str:
             f"Total time {summary['total_seconds']:.1f} s."
         ),
         "",
+        "Settings: "
+        + ", ".join(
+            f"{key}={value}"
+            for key, value in summary["settings"].items()
+            if key not in ("quick", "seed", "processes")
+        )
+        + ".",
+        "",
         "| step | what | status | time (s) |",
         "|------|------|--------|----------|",
     ]
@@ -157,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         "quick": args.quick,
         "seed": args.seed,
         "processes": settings.processes,
+        "settings": dataclasses.asdict(settings),
         "steps": {},
     }
     print(f"remu tutorial ({'quick' if args.quick else 'full'} mode) -> {output}")

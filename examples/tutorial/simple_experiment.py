@@ -275,6 +275,10 @@ def write_csv(filename: str | os.PathLike[str], columns: Mapping[str, ArrayLike]
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write(",".join(names) + "\n" + body)
+        # mkstemp creates the file private (0600); give it the usual permissions
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

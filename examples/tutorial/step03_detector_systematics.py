@@ -163,7 +163,9 @@ def fit_models(settings: common.Settings) -> dict[str, Any]:
         for v in common.progress(values, desc="p-value scans"):
             for name, tester in testers.items():
                 scan[name].append(float(tester.max_likelihood_p_value([v], N=n_fit)))
-                ratio_scan[name].append(float(tester.max_likelihood_ratio_p_value([v], N=n_fit)))
+                ratio_scan[name].append(
+                    float(tester.max_likelihood_ratio_p_value([v], N=settings.n_toys_scan_03))
+                )
     wilks_values = np.linspace(600, 1600, settings.n_scan_wilks)
     wilks = {
         name: [testers[name].wilks_max_likelihood_ratio_p_value([v]) for v in wilks_values]
