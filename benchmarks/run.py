@@ -398,7 +398,8 @@ def markdown(rows: list[dict], meta: dict) -> str:
     for r in rows:
         status = r["target_status"] or ""
         if r["errors"]:
-            status = (status + " " if status else "") + "error"
+            sides = ", ".join(sorted({k.split()[0] for k in r["errors"]}))
+            status = f"{status} ({sides} error)" if status else f"{sides} error"
         lines.append(
             f"| {r['name']} | {_fmt_time(r['ours_s'])} | {_fmt_time(r['oracle_s'])} "
             f"| {_fmt_x(r['speedup_vs_oracle'])} | {_fmt_time(r['reference_s'])} "
