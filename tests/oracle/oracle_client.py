@@ -27,6 +27,13 @@ SKIP_REASON = (
     "(run `make oracle` to create .venv-oracle with remu 0.8.0)"
 )
 TIMEOUT = float(os.environ.get("REMU_ORACLE_TIMEOUT", "300"))
+#: multiply the hypothesis example counts, e.g. REMU_ORACLE_EXAMPLES=10 for a soak run
+EXAMPLES_FACTOR = float(os.environ.get("REMU_ORACLE_EXAMPLES", "1"))
+
+
+def examples(n: int) -> int:
+    """Number of hypothesis examples (batches) for a test, scaled for soak runs."""
+    return max(1, round(n * EXAMPLES_FACTOR))
 
 
 # `make oracle` touches this file last: a half-built environment counts as absent
@@ -151,6 +158,7 @@ __all__ = [
     "OracleError",
     "OracleWorker",
     "ensure_ok",
+    "examples",
     "oracle_available",
     "run_both",
     "run_ours",

@@ -12,7 +12,7 @@ import numpy as np
 from binning_specs import binning_spec, has_single_bin_linear, random_events, sizes
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from oracle_client import ensure_ok, run_both, run_ours, skip_without_oracle
+from oracle_client import ensure_ok, examples, run_both, run_ours, skip_without_oracle
 
 skip_without_oracle()
 
@@ -23,7 +23,7 @@ import scenarios_binning as sb
 BATCH = 8
 N_EVENTS = 60
 SETTINGS = settings(
-    max_examples=5,
+    max_examples=examples(8),
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

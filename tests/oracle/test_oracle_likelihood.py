@@ -14,7 +14,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from likelihood_specs import any_predictor, indices, leaf
-from oracle_client import ensure_ok, run_both, skip_without_oracle
+from oracle_client import ensure_ok, examples, run_both, skip_without_oracle
 
 skip_without_oracle()
 
@@ -22,7 +22,7 @@ import scenarios_likelihood as sl
 
 BATCH = 10
 SETTINGS = settings(
-    max_examples=4,
+    max_examples=examples(4),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

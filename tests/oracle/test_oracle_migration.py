@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from migration_specs import compare_trees as _compare
 from migration_specs import make_events
-from oracle_client import ensure_ok, run_both, skip_without_oracle
+from oracle_client import ensure_ok, examples, run_both, skip_without_oracle
 
 skip_without_oracle()
 
@@ -25,7 +25,7 @@ import scenarios_migration as sm
 
 BATCH = 6
 SETTINGS = settings(
-    max_examples=4,
+    max_examples=examples(4),
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
