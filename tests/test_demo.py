@@ -243,3 +243,37 @@ def test_step_pd(full_chain):
         assert results["jagged"]["first_muons"] == 2362
     for name in ("pandas", "flat_muons", "sliced_muons"):
         assert (full_chain / "PD" / f"{name}.png").stat().st_size > 1000
+
+
+# --------------------------------------------------------------------------- step PD helpers
+def _load_step_pd():
+    import importlib.util
+
+    tutorial = str(ROOT / "examples" / "tutorial")
+    if tutorial not in sys.path:
+        sys.path.insert(0, tutorial)
+    spec = importlib.util.spec_from_file_location(
+        "stepPD_pandas_root", RUN_ALL.with_name("stepPD_pandas_root.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_step_pd_substitute_root_files(tmp_path, monkeypatch):
+    pytest.importorskip("uproot", reason="step PD needs uproot (pip install remu[root])")
+    step = _load_step_pd()
+    monkeypatch.chdir(tmp_path)
+    step.write_substitute_files(np.random.default_rng(3))
+    flat = step.open_tree("Zmumu.root", ["px1", "py1", "pz1"])
+    assert flat.keys() == step.FLAT_BRANCHES
+    assert flat.num_entries == 2304
+    jagged = step.open_tree("HZZ.root", step.MUON_BRANCHES)
+    assert len(jagged.keys()) == 51
+    assert jagged.num_entries == 2421
+    frame = step.tree_to_dataframe(jagged, step.MUON_BRANCHES)
+    assert list(frame.columns) == step.MUON_BRANCHES
+    counts = frame["NMuon"].to_numpy()
+    assert all(len(px) == n for px, n in zip(frame["Muon_Px"], counts, strict=True))
+    with pytest.raises(KeyError, match="'Muon_Qx'"):
+        step.open_tree("HZZ.root", ["Muon_Px", "Muon_Qx"])

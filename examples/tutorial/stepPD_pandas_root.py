@@ -95,7 +95,9 @@ def write_substitute_files(rng: np.random.Generator) -> None:
         }
     flat["M"] = rng.normal(91.0, 5.0, size=n)
     with uproot.recreate("Zmumu.root") as f:
-        f["events"] = {name: flat[name] for name in FLAT_BRANCHES}
+        # mktree keeps the branch order (assigning a dict would sort the names)
+        f.mktree("events", {name: flat[name].dtype for name in FLAT_BRANCHES})
+        f["events"].extend({name: flat[name] for name in FLAT_BRANCHES})
 
     # Jagged: per-event particle collections plus per-event scalars
     n = 2421
