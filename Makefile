@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.remu-installed
-ORACLE_PYTHON ?= python3.11
+# remu 0.8.0 needs numpy<2 / scipy<1.12, which have wheels for CPython 3.9-3.12 only
+ORACLE_PYTHON ?= $(firstword $(foreach p,python3.11 python3.12 python3.10 python3.9,$(shell command -v $(p) 2>/dev/null)) python3.11)
 ORACLE := .venv-oracle
 ORACLE_STAMP := $(ORACLE)/.remu-oracle-installed
 
