@@ -428,7 +428,7 @@ def orchestrate(args: argparse.Namespace) -> int:
         note = (
             "The oracle environment .venv-oracle is missing (or incomplete), so remu 0.8.0 "
             "was not timed. "
-            "Build it with `make oracle` (needs python3.11), then rerun `make bench`."
+            "Build it with `make oracle` (needs Python 3.9-3.12), then rerun `make bench`."
         )
         print(f"note: {note}")
     by_module: dict[str, list[Any]] = {}
