@@ -123,8 +123,13 @@ def test_remu_yaml_reexports_pyyaml():
 
     import remu.yaml
 
-    assert remu.yaml.full_load is yaml.full_load
-    assert remu.yaml.dump is yaml.dump
+    # every public PyYAML name is there; all but the four fast variants are PyYAML's own
+    fast = {"full_load", "full_load_all", "dump", "dump_all"}
+    for name in dir(yaml):
+        if not name.startswith("_"):
+            assert name in remu.yaml.__all__
+            if name not in fast:
+                assert getattr(remu.yaml, name) is getattr(yaml, name), name
 
 
 def test_import_remu_is_light():
