@@ -66,3 +66,19 @@ def test_missing_variable_error_message_is_plain():
     err = MissingVariableError("event data has no column 'x'")
     assert str(err) == "event data has no column 'x'"
     assert isinstance(err, KeyError)
+
+
+def test_atomic_open_gives_ordinary_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        with atomic_open(tmp_path / "new.txt") as f:
+            f.write("x")
+        assert (tmp_path / "new.txt").stat().st_mode & 0o777 == 0o644
+        existing = tmp_path / "old.txt"
+        existing.write_text("y")
+        existing.chmod(0o640)
+        with atomic_open(existing) as f:
+            f.write("z")
+        assert existing.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(umask)
