@@ -149,6 +149,13 @@ def test_marginal_is_log_of_weighted_mean_likelihood(ll, data):
         assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
+def test_marginal_tiny_weights_do_not_raise():
+    # found by hypothesis: the smallest normal weight underflows when normalised
+    ll = np.array([0.0, 0.0])
+    got = MarginalLikelihoodSystematics.consume_axis(ll, np.array([3.0, 2.2250738585072014e-308]))
+    assert_allclose(got, 0.0, atol=1e-15)
+
+
 def test_marginal_simple_cases():
     x = np.array([[0.1, 0.2, 0.6], [1e-300, 1e-310, 0.0]])
     with np.errstate(divide="ignore", under="ignore"):

@@ -91,7 +91,8 @@ class MarginalLikelihoodSystematics(SystematicsConsumer):
             log_w = -np.log(ll.shape[-1])
         else:
             w = np.asarray(weights, dtype=float)
-            with np.errstate(divide="ignore", invalid="ignore"):
+            # tiny weights may underflow when normalised: they then count as zero
+            with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
                 log_w = np.log(w / np.sum(w, axis=-1, keepdims=True))
         with np.errstate(invalid="ignore"):
             terms = ll + log_w
