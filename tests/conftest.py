@@ -50,10 +50,10 @@ def shared_seed() -> Path:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skip tests marked slow unless REMU_SLOW is set (``make test-all``)."""
+    """Skip tests marked slow unless REMU_SLOW is set (as ``make test`` does)."""
     if os.environ.get("REMU_SLOW"):
         return
-    skip_slow = pytest.mark.skip(reason="large size; run with REMU_SLOW=1 (make test-all)")
+    skip_slow = pytest.mark.skip(reason="large size; runs in `make test` (REMU_SLOW=1)")
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip_slow)

@@ -1,7 +1,7 @@
 """The tutorial analysis (``make demo``) runs end to end and finds the generator's truth.
 
 The chain runs in ``--quick`` mode in a temporary folder. Steps 00 + 01 always
-run; the whole chain is marked slow (``make test-all``).
+run; the whole chain is marked slow (it runs in ``make test``).
 """
 
 from __future__ import annotations
