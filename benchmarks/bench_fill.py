@@ -164,7 +164,7 @@ for _name, _make, _reference in (
                 run=_runner(_make),
                 reference=_reference,
                 oracle=_oracle,
-                target="<= 2x reference",
+                target="<= 2x reference; >= 20x vs oracle",
                 unit_count=_count,
                 tags=["binning"],
             )

@@ -133,7 +133,7 @@ WORKLOADS = [
         setup=_fill_setup,
         run=_fill,
         reference=_fill_reference,
-        target="<= 3x reference",
+        target="<= 3x reference; >= 30x vs oracle",
         unit_count=lambda data: float(len(data["events"])),
         tags=["migration"],
     ),

@@ -285,12 +285,11 @@ _TARGET = re.compile(
 )
 
 
-def check_target(target: str, speedup: float | None, ratio: float | None) -> str | None:
-    """'met' / 'missed' for targets like '>= 5x vs oracle' or '<= 2x reference'."""
-    m = _TARGET.search(target or "")
+def _check_one(target: str, speedup: float | None, ratio: float | None) -> str | None:
+    m = _TARGET.search(target)
     if not m:
         if re.search(
-            r"faster than (?:remu )?(?:0\.8\.0|oracle|the reference)", target or "", re.IGNORECASE
+            r"faster than (?:remu )?(?:0\.8\.0|oracle|the reference)", target, re.IGNORECASE
         ):
             return None if speedup is None else ("met" if speedup > 1.0 else "missed")
         return None
@@ -307,6 +306,19 @@ def check_target(target: str, speedup: float | None, ratio: float | None) -> str
         ">": value > num,
     }[op]
     return "met" if ok else "missed"
+
+
+def check_target(target: str, speedup: float | None, ratio: float | None) -> str | None:
+    """'met' / 'missed' for targets like '>= 5x vs oracle' or '<= 2x reference'.
+
+    Several targets are separated by ';' (e.g. '<= 2x reference; >= 20x vs oracle'):
+    all that can be checked must be met; those without a number to check are ignored.
+    """
+    states = [_check_one(part.strip(), speedup, ratio) for part in (target or "").split(";")]
+    checked = [state for state in states if state is not None]
+    if not checked:
+        return None
+    return "met" if all(state == "met" for state in checked) else "missed"
 
 
 def _best(rec: dict[str, Any] | None) -> float | None:

@@ -72,6 +72,10 @@ def test_error_records_carry_no_traceback_from_the_oracle(monkeypatch):
         ("faster than 0.8.0", 0.5, None, "missed"),
         ("faster than 0.8.0", None, None, None),
         ("no number here", 3.0, 1.0, None),
+        ("<= 2x reference; >= 20x vs oracle", 30.0, 1.5, "met"),
+        ("<= 2x reference; >= 20x vs oracle", 10.0, 1.5, "missed"),
+        ("<= 2x reference; >= 20x vs oracle", None, 2.5, "missed"),
+        ("<= 2x reference; >= 20x vs oracle", None, 1.5, "met"),
     ],
 )
 def test_benchmark_targets_are_checked(target, speedup, ratio, expected):
