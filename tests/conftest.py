@@ -18,7 +18,13 @@ settings.register_profile(
 settings.register_profile(
     "slow", deadline=None, max_examples=400, suppress_health_check=[HealthCheck.too_slow]
 )
-settings.load_profile("slow" if os.environ.get("REMU_SLOW") else "default")
+settings.register_profile("default-ci", settings.get_profile("default"), derandomize=True)
+settings.register_profile("slow-ci", settings.get_profile("slow"), derandomize=True)
+# CI (CI=true) explores a fixed, reproducible set of examples: a red CI must mean a
+# real regression, not a new random draw. Locally hypothesis keeps exploring.
+settings.load_profile(
+    ("slow" if os.environ.get("REMU_SLOW") else "default") + ("-ci" if os.environ.get("CI") else "")
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("REMU_SHARED", ROOT.parent / "shared"))
