@@ -29,6 +29,7 @@ from remu.binning import (
     RectangularBinning,
     RectilinearBinning,
 )
+from untagged_yaml import UntaggedLoader
 
 INF = float("inf")
 
@@ -37,31 +38,8 @@ def _as_lists(arrays):
     return [np.asarray(a).tolist() for a in arrays]
 
 
-class _Untagged(yaml.SafeLoader):
-    """Reads ReMU YAML without remu: each local tag becomes a key ``__tag__``."""
-
-
-def _construct_tagged(loader, suffix, node):
-    if isinstance(node, yaml.MappingNode):
-        out = loader.construct_mapping(node, deep=True)
-        out["__tag__"] = suffix
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node, deep=True)
-    return loader.construct_scalar(node)
-
-
-# remu may register its tags on SafeLoader too (a permitted extension): drop them here.
-_Untagged.yaml_constructors = {
-    tag: func
-    for tag, func in yaml.SafeLoader.yaml_constructors.items()
-    if not (isinstance(tag, str) and tag.startswith("!"))
-}
-_Untagged.add_multi_constructor("!", _construct_tagged)
-
-
 def _untagged(text):
-    return yaml.load(text, Loader=_Untagged)
+    return yaml.load(text, Loader=UntaggedLoader)
 
 
 # ---------------------------------------------------------------------------

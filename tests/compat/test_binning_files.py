@@ -18,6 +18,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from conftest import SHARED_DATA
 from remu import binning as bn
+from untagged_yaml import UntaggedLoader
 
 pytestmark = pytest.mark.shared
 
@@ -59,32 +60,9 @@ def _yaml_files():
 YAML_FILES = _yaml_files()
 
 
-class _Untagged(yaml.SafeLoader):
-    """A loader that knows nothing about remu: a local tag becomes the key ``__tag__``."""
-
-
-def _construct_tagged(loader, suffix, node):
-    if isinstance(node, yaml.MappingNode):
-        out = loader.construct_mapping(node, deep=True)
-        out["__tag__"] = suffix
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node, deep=True)
-    return loader.construct_scalar(node)
-
-
-# remu may register its tags on SafeLoader too (a permitted extension): drop them here.
-_Untagged.yaml_constructors = {
-    tag: func
-    for tag, func in yaml.SafeLoader.yaml_constructors.items()
-    if not (isinstance(tag, str) and tag.startswith("!"))
-}
-_Untagged.add_multi_constructor("!", _construct_tagged)
-
-
 def _plain(path: Path):
     with open(path) as f:
-        return yaml.load(f, Loader=_Untagged)
+        return yaml.load(f, Loader=UntaggedLoader)
 
 
 def _plain_sizes(node) -> tuple[int, int]:
