@@ -99,6 +99,26 @@ def _validated_counts(data_vector: ArrayLike) -> NDArray[np.int64]:
     return data.astype(np.int64)
 
 
+def poisson_log_likelihood(
+    k: NDArray[Any], k0: NDArray[np.bool_], ln_k_factorial: NDArray[Any], mu: NDArray[Any]
+) -> Any:
+    """``sum_i [k_i log(mu_i) - log(k_i!) - mu_i]`` over the last axis, with broadcasting.
+
+    ``k0`` marks empty bins (``k == 0``) and ``ln_k_factorial`` is ``log(k!)``, both
+    shaped like ``k``. A bin with ``mu == 0 == k`` contributes 0; every other bin
+    without a finite value (``mu == 0 < k``, negative, infinite or nan ``mu``) makes
+    the sum ``-inf``.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ll = k * np.log(mu) - ln_k_factorial - mu
+    bad = ~np.isfinite(ll)
+    if bad.any():
+        ll[bad] = -np.inf
+        # 0 * log(0): an empty bin expecting nothing is certain.
+        ll[k0 & (mu == 0)] = 0.0
+    return np.sum(ll, axis=-1)
+
+
 class PoissonData(DataModel):
     """Independent Poisson-distributed counts in every bin.
 
@@ -171,17 +191,10 @@ class PoissonData(DataModel):
             )
             raise InputError(msg)
         extra = (1,) * (mu.ndim - 1)
-        k_b = k.reshape(k.shape[:-1] + extra + k.shape[-1:])
-        k0 = self.k0.reshape(k_b.shape)
-        lnkf = self.ln_k_factorial.reshape(k_b.shape)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            ll = k_b * np.log(mu) - lnkf - mu
-        bad = ~np.isfinite(ll)
-        if bad.any():
-            ll[bad] = -np.inf
-            # 0 * log(0): an empty bin expecting nothing is certain.
-            ll[k0 & (mu == 0)] = 0.0
-        return np.sum(ll, axis=-1)
+        shape = k.shape[:-1] + extra + k.shape[-1:]
+        return poisson_log_likelihood(
+            k.reshape(shape), self.k0.reshape(shape), self.ln_k_factorial.reshape(shape), mu
+        )
 
     @classmethod
     def generate_toy_data(

@@ -11,6 +11,7 @@ from scipy import stats
 
 from remu._likelihood.calculator import LikelihoodCalculator
 from remu._likelihood.maximizers import BasinHoppingMaximizer, LikelihoodMaximizer
+from remu._likelihood.toy_fits import fit_toys
 from remu._rng import RNGLike, as_generator
 
 __all__ = ["HypothesisTester"]
@@ -194,11 +195,20 @@ class HypothesisTester:
         opt = _fit(self.maximizer, calc, _seeds(gen, 1)[0])
         observed = float(opt.log_likelihood)
         toys = calc._generate_toy_data(opt.x, N, gen)
-        fit_one = _ToyMaxLogLikelihood(calc, self.maximizer)
-        toy_ll = np.asarray(
-            list(_mapper()(fit_one, list(zip(toys, _seeds(gen, N), strict=True)))), dtype=float
-        )
+        toy_ll = self._toy_maxima(calc, toys, gen)
         return np.sum(observed >= toy_ll) / N
+
+    def _toy_maxima(
+        self, calc: LikelihoodCalculator, toys: Any, gen: np.random.Generator
+    ) -> np.ndarray:
+        """Maximum log-likelihood of every toy: all at once where possible, else one by one."""
+        mapper = _mapper()
+        toy_ll = fit_toys(calc, self.maximizer, toys, gen, mapper)
+        if toy_ll is None:
+            fit_one = _ToyMaxLogLikelihood(calc, self.maximizer)
+            jobs = list(zip(toys, _seeds(gen, len(toys)), strict=True))
+            toy_ll = np.asarray(list(mapper(fit_one, jobs)), dtype=float)
+        return toy_ll
 
     def _max_log_likelihood_ratio(
         self,
@@ -266,11 +276,25 @@ class HypothesisTester:
         )
         toys = calc._generate_toy_data(theta0, N, gen)
         h0, h1 = self._hypotheses(calc, fix_parameters, alternative_fix_parameters)
-        fit_one = _ToyMaxLogLikelihoodRatio(h0, h1, self.maximizer)
-        ratios = np.asarray(
-            list(_mapper()(fit_one, list(zip(toys, _seeds(gen, N), strict=True)))), dtype=float
-        )
+        ratios = self._toy_ratios(h0, h1, toys, gen)
         return np.sum(observed >= ratios, axis=-1) / N
+
+    def _toy_ratios(
+        self,
+        h0: LikelihoodCalculator,
+        h1: LikelihoodCalculator,
+        toys: Any,
+        gen: np.random.Generator,
+    ) -> np.ndarray:
+        """Log max-likelihood ratio H0/H1 of every toy (vectorised fits where possible)."""
+        mapper = _mapper()
+        ll0 = fit_toys(h0, self.maximizer, toys, gen, mapper)
+        ll1 = None if ll0 is None else fit_toys(h1, self.maximizer, toys, gen, mapper)
+        if ll0 is None or ll1 is None:
+            fit_one = _ToyMaxLogLikelihoodRatio(h0, h1, self.maximizer)
+            jobs = list(zip(toys, _seeds(gen, len(toys)), strict=True))
+            return np.asarray(list(mapper(fit_one, jobs)), dtype=float)
+        return ll0 - ll1
 
     def wilks_max_likelihood_ratio_p_value(
         self,

@@ -97,7 +97,9 @@ class LikelihoodMaximizer:
             )
         if rng is not None:
             kwargs["rng"] = rng
-        with single_blas_thread():
+        # -log L is +inf where the data are impossible: the minimiser's finite
+        # differences then meet inf - inf, which it handles (as intended).
+        with single_blas_thread(), np.errstate(invalid="ignore", over="ignore"):
             opt = self.minimize(fun, x0, bounds, **kwargs)
         opt.log_likelihood = -opt.fun
         return opt

@@ -1,0 +1,331 @@
+"""Vectorised toy fits (remu._likelihood.toy_fits) against per-toy scipy basin hopping."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+from remu import likelihood
+from remu._likelihood import toy_fits
+from remu.likelihood import (
+    BasinHoppingMaximizer,
+    HypothesisTester,
+    LikelihoodCalculator,
+    MatrixPredictor,
+    PoissonData,
+    Predictor,
+    TemplatePredictor,
+)
+
+
+class PerToyBasinHopping(BasinHoppingMaximizer):
+    """The same maximizer, but a subclass that overrides ``minimize``: fitted toy by toy."""
+
+    def minimize(self, fun, x0, bounds, **kwargs):
+        return super().minimize(fun, x0, bounds, **kwargs)
+
+
+class Exponential(Predictor):
+    """A non-linear predictor: ``a * exp(-b * centre)`` per bin, two shifted variations."""
+
+    centres = np.linspace(0.0, 2.0, 6)
+
+    def prediction(self, parameters, systematics_index=slice(None)):
+        p = np.asarray(parameters, dtype=float)
+        shifts = np.array([0.0, 0.1])[systematics_index]
+        centres = self.centres + np.reshape(shifts, (-1, 1))
+        with np.errstate(over="ignore", under="ignore"):
+            out = p[..., 0, None, None] * np.exp(-p[..., 1, None, None] * centres)
+        return out, np.ones(np.shape(shifts))
+
+
+class LinearAsGeneric(Predictor):
+    """A matrix predictor hidden behind a generic ``prediction`` (finite-difference path)."""
+
+    def __init__(self, inner):
+        Predictor.__init__(self, bounds=inner.bounds, defaults=inner.defaults)
+        self.inner = inner
+
+    def prediction(self, parameters, systematics_index=slice(None)):
+        return self.inner.prediction(parameters, systematics_index)
+
+
+def _templates():
+    templates = [[10.0, 20.0, 5.0, 1.0], [1.0, 5.0, 20.0, 10.0], [3.0, 3.0, 3.0, 3.0]]
+    return TemplatePredictor(templates), np.array([2.0, 1.5, 0.0])
+
+
+def _sparse_response():
+    rng = np.random.default_rng(3)
+    matrices = rng.uniform(0.0, 0.3, size=(5, 6, 4))
+    predictor = MatrixPredictor(
+        matrices,
+        sparse_indices=[0, 2, 3, 5],
+        weights=[1.0, 2.0, 0.5, 1.0, 1.5],
+        bounds=[(0, np.inf)] * 6,
+        defaults=[10.0] * 6,
+    )
+    return predictor, np.array([40.0, 1.0, 30.0, 5.0, 1.0, 60.0])
+
+
+def _mild_response():
+    # Systematic variations of a few per cent, as in a real analysis.
+    rng = np.random.default_rng(4)
+    nominal = rng.uniform(0.0, 0.3, size=(6, 4))
+    matrices = nominal * rng.uniform(0.95, 1.05, size=(20, 6, 4))
+    predictor = MatrixPredictor(matrices, bounds=[(0, np.inf)] * 4, defaults=[10.0] * 4)
+    return predictor, np.array([40.0, 30.0, 5.0, 60.0])
+
+
+def _unbounded():
+    matrix = np.eye(3) + 0.2 * np.eye(3, k=1)
+    return MatrixPredictor(matrix, defaults=[1.0, 1.0, 1.0]), np.array([5.0, 0.5, 8.0])
+
+
+def _exponential():
+    return Exponential(bounds=[(0.0, np.inf), (-5.0, 5.0)], defaults=[1.0, 0.0]), np.array(
+        [30.0, 1.2]
+    )
+
+
+def _generic_templates():
+    inner, truth = _templates()
+    return LinearAsGeneric(inner), truth
+
+
+MODELS = {
+    "templates": (_templates, "marginal"),
+    "sparse-marginal": (_sparse_response, "marginal"),
+    "sparse-profile": (_sparse_response, "profile"),
+    "mild-marginal": (_mild_response, "marginal"),
+    "nonlinear": (_exponential, "marginal"),
+    "generic-linear": (_generic_templates, "profile"),
+}
+
+
+def _calculator(name):
+    make, systematics = MODELS[name]
+    predictor, truth = make()
+    data = np.rint(predictor(truth)[0][0]).astype(int)
+    return LikelihoodCalculator(PoissonData(data), predictor, systematics), truth
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_toy_maxima_match_per_toy_basinhopping(name):
+    calc, truth = _calculator(name)
+    gen = np.random.default_rng(7)
+    toys = calc._generate_toy_data(truth, 12, gen)
+    batch = toy_fits.fit_toys(calc, BasinHoppingMaximizer(), toys, gen, map)
+    assert batch is not None, "this model should be fitted vectorised"
+    reference = np.array(
+        [
+            BasinHoppingMaximizer()(calc._with_data(toy), rng=i).log_likelihood
+            for i, toy in enumerate(toys)
+        ]
+    )
+    scale = 1.0 + np.abs(reference)
+    # Never worse than scipy's fit of the same toy, and nearly always the same maximum.
+    assert np.all(batch >= reference - 1e-6 * scale), batch - reference
+    assert np.mean(np.abs(batch - reference) <= 1e-4 * scale) >= 0.9, batch - reference
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_best_points_reproduce_the_calculator(name):
+    calc, truth = _calculator(name)
+    gen = np.random.default_rng(8)
+    toys = calc._generate_toy_data(truth, 6, gen)
+    kind = toy_fits._consumer_kind(calc.systematics)
+    model = toy_fits._ToyModel(calc, toys, kind)
+    hop = toy_fits._hop_settings(BasinHoppingMaximizer(), len(truth))
+    best, value, _ = toy_fits._basin_hopping(model, calc.predictor.defaults, hop, gen)
+    bounds = np.asarray(calc.predictor.bounds, dtype=float)
+    assert np.all((best >= bounds[:, 0]) & (best <= bounds[:, 1]))
+    for toy, x, v in zip(toys, best, value, strict=True):
+        assert_allclose(calc._with_data(toy)(x), -v, rtol=1e-12, atol=1e-9)
+
+
+@st.composite
+def linear_problems(draw):
+    n_syst = draw(st.integers(1, 4))
+    n_bins = draw(st.integers(2, 6))
+    n_par = draw(st.integers(1, 3))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    matrices = rng.uniform(0.1, 2.0, size=(n_syst, n_bins, n_par))
+    constants = rng.uniform(0.0, 1.0, size=(n_syst, n_bins))
+    weights = rng.uniform(0.2, 2.0, size=n_syst)
+    counts = rng.poisson(5.0, size=(3, n_bins))
+    points = rng.uniform(0.5, 3.0, size=(3, n_par))
+    kind = draw(st.sampled_from(["marginal", "profile"]))
+    return matrices, constants, weights, counts, points, kind
+
+
+def _numeric_derivatives(calc, x, h=1e-4):
+    n = len(x)
+    grad = np.zeros(n)
+    hess = np.zeros((n, n))
+    f0 = -calc(x)
+    for i in range(n):
+        e = np.zeros(n)
+        e[i] = h
+        grad[i] = (-calc(x + e) + calc(x - e)) / (2 * h)
+        for j in range(n):
+            d = np.zeros(n)
+            d[j] = h
+            hess[i, j] = (
+                -calc(x + e + d) + calc(x + e - d) + calc(x - e + d) - calc(x - e - d)
+            ) / (4 * h * h)
+    return f0, grad, hess
+
+
+@settings(deadline=None, max_examples=40)
+@given(linear_problems())
+def test_gradient_and_hessian_equal_finite_differences(problem):
+    matrices, constants, weights, counts, points, kind = problem
+    predictor = MatrixPredictor(matrices, constants, weights=weights)
+    calc = LikelihoodCalculator(PoissonData(counts[0]), predictor, kind)
+    model = toy_fits._ToyModel(calc, counts, kind)
+    generic = toy_fits._ToyModel(
+        LikelihoodCalculator(PoissonData(counts[0]), LinearAsGeneric(predictor), kind),
+        counts,
+        kind,
+    )
+    assert model.linear is not None
+    assert generic.linear is None
+    rows = np.arange(len(counts))
+    value, grad, hess = model.derivatives(points, rows)
+    g_value, g_grad, g_hess = generic.derivatives(points, rows)
+    for i in rows:
+        f0, num_grad, num_hess = _numeric_derivatives(calc._with_data(counts[i]), points[i])
+        assert_allclose(value[i], f0, rtol=1e-12)
+        assert_allclose(grad[i], num_grad, rtol=1e-5, atol=1e-6)
+        if kind == "marginal":  # the profile is not smooth where the best variation changes
+            assert_allclose(hess[i], num_hess, rtol=1e-3, atol=1e-4)
+    # The finite-difference Jacobian path gives the same numbers for a linear predictor.
+    assert_allclose(g_value, value, rtol=1e-12)
+    assert_allclose(g_grad, grad, rtol=1e-5, atol=1e-6)
+    assert_allclose(g_hess, hess, rtol=1e-4, atol=1e-6)
+
+
+def test_p_values_equal_the_per_toy_fits():
+    # Same toys, same maxima: the same p-values (for a model whose maxima scipy finds).
+    calc, _ = _calculator("mild-marginal")
+    fast = HypothesisTester(calc)
+    slow = HypothesisTester(calc, maximizer=PerToyBasinHopping())
+    assert fast.max_likelihood_p_value(N=20, rng=4) == slow.max_likelihood_p_value(N=20, rng=4)
+    fix = [None, 30.0, None, None]
+    assert fast.max_likelihood_ratio_p_value(fix, N=15, rng=5) == (
+        slow.max_likelihood_ratio_p_value(fix, N=15, rng=5)
+    )
+
+
+def test_mapper_gets_chunks_of_toys():
+    calls = []
+
+    def recording_map(function, items):
+        items = list(items)
+        calls.append([len(counts) for counts, _ in items])
+        return map(function, items)
+
+    calc, _ = _calculator("templates")
+    tester = HypothesisTester(calc)
+    try:
+        likelihood.mapper = recording_map
+        tester.max_likelihood_p_value(N=10, rng=0)
+        # A replaced mapper may be parallel: the toys are split, all of them fitted.
+        assert sum(calls[0]) == 10
+        assert len(calls[0]) >= 1
+        calls.clear()
+        tester.max_likelihood_ratio_p_value([None, None, 0.0], N=7, rng=0)
+        assert [sum(c) for c in calls] == [7, 7]  # H0 and H1
+    finally:
+        likelihood.mapper = map
+
+
+def test_builtin_map_fits_all_toys_in_one_chunk():
+    calc, _ = _calculator("templates")
+    size = toy_fits._chunk_size(calc, 500, 3, map)
+    assert size >= 500
+
+
+@pytest.mark.parametrize(
+    "maximizer",
+    [
+        BasinHoppingMaximizer(minimizer_kwargs={"method": "Nelder-Mead"}),
+        BasinHoppingMaximizer(take_step=lambda x: x),
+        PerToyBasinHopping(),
+    ],
+    ids=["minimizer_kwargs", "take_step", "subclass"],
+)
+def test_other_maximizers_fall_back_to_per_toy_fits(maximizer):
+    calc, truth = _calculator("templates")
+    toys = calc._generate_toy_data(truth, 3, np.random.default_rng(0))
+    assert toy_fits.fit_toys(calc, maximizer, toys, np.random.default_rng(0), map) is None
+
+
+def test_other_systematics_and_data_models_fall_back():
+    calc, truth = _calculator("templates")
+    toys = calc._generate_toy_data(truth, 3, np.random.default_rng(0))
+    gen = np.random.default_rng(0)
+    no_syst = LikelihoodCalculator(calc.data_model, calc.predictor, likelihood.NoSystematics)
+    assert toy_fits.fit_toys(no_syst, BasinHoppingMaximizer(), toys, gen, map) is None
+
+    class Other(PoissonData):
+        def log_likelihood(self, reco_vector):
+            return super().log_likelihood(reco_vector)
+
+    other = LikelihoodCalculator(Other(calc.data_model.data_vector), calc.predictor)
+    assert toy_fits.fit_toys(other, BasinHoppingMaximizer(), toys, gen, map) is None
+    fixed = calc.fix_parameters([1.0, 1.0, 1.0])  # nothing left to fit
+    assert toy_fits.fit_toys(fixed, BasinHoppingMaximizer(), toys, gen, map) is None
+
+
+def test_predictions_that_can_turn_negative_are_fitted_per_toy():
+    # Unbounded parameters: the edge of the region with positive predictions is a
+    # constraint of its own; such models keep scipy's per-toy fits.
+    predictor, truth = _unbounded()
+    calc = LikelihoodCalculator(PoissonData([5, 1, 8]), predictor)
+    toys = calc._generate_toy_data(truth, 3, np.random.default_rng(0))
+    assert (
+        toy_fits.fit_toys(calc, BasinHoppingMaximizer(), toys, np.random.default_rng(0), map)
+        is None
+    )
+    assert 0.0 <= HypothesisTester(calc).max_likelihood_p_value(N=3, rng=0) <= 1.0
+
+
+def test_basinhopping_options_are_honoured():
+    calc, truth = _calculator("templates")
+    hop = toy_fits._hop_settings(
+        BasinHoppingMaximizer(niter=3, T=0.5, stepsize=0.1, niter_success=2, rng=1), 3
+    )
+    assert (hop.niter, hop.temperature, hop.stepsize, hop.niter_success, hop.seed) == (
+        3,
+        0.5,
+        0.1,
+        2,
+        1,
+    )
+    assert toy_fits._hop_settings(BasinHoppingMaximizer(), 4).temperature == 4.0
+    # A fixed seed in the constructor makes the toy fits repeatable, as with scipy.
+    toys = calc._generate_toy_data(truth, 5, np.random.default_rng(2))
+    seeded = BasinHoppingMaximizer(niter=3, rng=1)
+    first = toy_fits.fit_toys(calc, seeded, toys, np.random.default_rng(10), map)
+    second = toy_fits.fit_toys(calc, seeded, toys, np.random.default_rng(20), map)
+    assert_allclose(first, second, rtol=0, atol=0)
+    # Without hops the fits are local (from the defaults) and still reach the maximum here.
+    local = toy_fits.fit_toys(
+        calc, BasinHoppingMaximizer(niter=0), toys, np.random.default_rng(0), map
+    )
+    assert_allclose(local, first, rtol=1e-9)
+
+
+def test_impossible_toys_give_minus_infinity():
+    # One template, but a toy has counts where the template predicts nothing.
+    calc = LikelihoodCalculator(PoissonData([3, 0]), TemplatePredictor([[1.0, 0.0]]))
+    toys = np.array([[3, 0], [2, 1]])
+    result = toy_fits.fit_toys(calc, BasinHoppingMaximizer(), toys, np.random.default_rng(0), map)
+    assert np.isfinite(result[0])
+    assert result[1] == -np.inf
