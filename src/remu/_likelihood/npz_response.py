@@ -10,66 +10,15 @@ The archive layout is the one written by ``ResponseMatrix.export`` and
 from __future__ import annotations
 
 import os
-import zipfile
 from typing import IO, Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from remu._likelihood.predictors_matrix import MatrixPredictor
+from remu._npz import describe_source, read_npz_arrays, require_array
 from remu.errors import FileFormatError
 
 __all__ = ["ResponseMatrixPredictor"]
-
-
-class NpzKeyError(FileFormatError, KeyError):
-    """A required array is missing from a response-matrix archive.
-
-    Both a :class:`ValueError` (malformed file) and a :class:`KeyError` (what the
-    reference raises); ``str()`` shows the message as written.
-    """
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if len(self.args) == 1 else super().__str__()
-
-
-def _describe(source: object) -> str:
-    if isinstance(source, (str, os.PathLike)):
-        return repr(os.fspath(source))
-    return repr(getattr(source, "name", source))
-
-
-def _read_archive(source: str | os.PathLike[str] | IO[bytes]) -> dict[str, NDArray[Any]]:
-    """All arrays of the archive, read eagerly so that no file stays open."""
-    try:
-        archive = np.load(source)
-    except FileNotFoundError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        msg = f"cannot read {_describe(source)} as a response-matrix .npz archive: {error}"
-        raise FileFormatError(msg) from error
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        msg = (
-            f"{_describe(source)} holds a single array, not a response-matrix .npz archive "
-            "(keys 'matrices' and 'truth_entries' expected)"
-        )
-        raise FileFormatError(msg)
-    with archive:
-        try:
-            return {key: archive[key] for key in archive.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-            msg = f"cannot read the arrays of {_describe(source)}: {error}"
-            raise FileFormatError(msg) from error
-
-
-def _require(arrays: dict[str, NDArray[Any]], key: str, source: object) -> NDArray[Any]:
-    if key not in arrays:
-        msg = (
-            f"response-matrix archive {_describe(source)} has no array {key!r} "
-            f"(found: {', '.join(sorted(arrays)) or 'none'})"
-        )
-        raise NpzKeyError(msg)
-    return arrays[key]
 
 
 class ResponseMatrixPredictor(MatrixPredictor):
@@ -111,12 +60,12 @@ class ResponseMatrixPredictor(MatrixPredictor):
     """
 
     def __init__(self, filename: str | os.PathLike[str] | IO[bytes]) -> None:
-        arrays = _read_archive(filename)
-        matrices = np.asarray(_require(arrays, "matrices", filename))
-        truth_entries = np.asarray(_require(arrays, "truth_entries", filename))
+        arrays = read_npz_arrays(filename)
+        matrices = np.asarray(require_array(arrays, "matrices", filename))
+        truth_entries = np.asarray(require_array(arrays, "truth_entries", filename))
         weights = np.asarray(arrays.get("weights", 1.0))
         is_sparse = bool(arrays.get("is_sparse", False))
-        where = _describe(filename)
+        where = describe_source(filename)
         if matrices.ndim > 3 or matrices.ndim == 0:
             msg = f"'matrices' in {where} must be (n_systematics, n_reco, n_columns); got {matrices.shape}"
             raise FileFormatError(msg)
@@ -126,7 +75,7 @@ class ResponseMatrixPredictor(MatrixPredictor):
         n_truth, n_columns = len(truth_entries), matrices.shape[-1]
         sparse_indices: Any = slice(None)
         if is_sparse:
-            sparse_indices = np.asarray(_require(arrays, "sparse_indices", filename))
+            sparse_indices = np.asarray(require_array(arrays, "sparse_indices", filename))
             if (
                 sparse_indices.shape != (n_columns,)
                 or not np.issubdtype(sparse_indices.dtype, np.integer)

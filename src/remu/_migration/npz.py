@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from remu._io import atomic_savez
+from remu._npz import describe_source, read_npz_arrays, require_array
 from remu.errors import FileFormatError
 
 __all__ = ["load_response_npz", "write_response_npz"]
@@ -111,23 +112,10 @@ def load_response_npz(
     >>> d["matrices"].shape, d["sparse_indices"], d["weights"]
     ((1, 2, 3), array([0, 2, 3]), array([1.]))
     """
-    source = repr(os.fspath(filename)) if not hasattr(filename, "read") else "<file object>"
-    try:
-        archive = np.load(filename, allow_pickle=False)
-    except (OSError, ValueError) as err:
-        if isinstance(err, FileNotFoundError):
-            raise
-        msg = f"cannot read as a NumPy .npz archive ({err})"
-        raise _fail(source, msg) from err
-    if not hasattr(archive, "files"):
-        msg = "is a single .npy array, not an .npz archive with 'matrices' and 'truth_entries'"
-        raise _fail(source, msg)
-    with archive:
-        for key in ("matrices", "truth_entries"):
-            if key not in archive.files:
-                msg = f"missing key {key!r} (keys present: {', '.join(archive.files) or 'none'})"
-                raise _fail(source, msg)
-        data = {key: archive[key] for key in archive.files}
+    source = describe_source(filename)
+    data = read_npz_arrays(filename)
+    for key in ("matrices", "truth_entries"):
+        require_array(data, key, filename)
 
     matrices = data["matrices"]
     if matrices.ndim != 3 or not np.issubdtype(matrices.dtype, np.floating):

@@ -1,0 +1,103 @@
+"""Reading ``.npz`` archives with errors that name the file and the missing array.
+
+Shared by the response-matrix loader (:mod:`remu._migration.npz`) and
+``ResponseMatrixPredictor`` (:mod:`remu._likelihood.npz_response`), which check the
+arrays differently but read them the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from typing import IO, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from remu.errors import FileFormatError
+
+__all__ = ["NpzKeyError", "describe_source", "read_npz_arrays", "require_array"]
+
+_READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile)
+
+
+class NpzKeyError(FileFormatError, KeyError):
+    """A required array is missing from an archive.
+
+    Both a :class:`ValueError` (malformed file) and a :class:`KeyError` (what the
+    reference raises); ``str()`` shows the message as written.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if len(self.args) == 1 else super().__str__()
+
+
+def describe_source(source: object) -> str:
+    """The file name (quoted) of a path or file object, for messages."""
+    if isinstance(source, (str, os.PathLike)):
+        return repr(os.fspath(source))
+    return repr(getattr(source, "name", "<file object>"))
+
+
+def read_npz_arrays(
+    source: str | os.PathLike[str] | IO[bytes], *, what: str = "response-matrix"
+) -> dict[str, NDArray[Any]]:
+    """All arrays of an ``.npz`` archive, read eagerly so that no file stays open.
+
+    Parameters
+    ----------
+    source : path-like or binary file object
+    what : str
+        What the archive should hold, for messages.
+
+    Returns
+    -------
+    dict of str to ndarray
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    remu.errors.FileFormatError
+        If it is not a readable ``.npz`` archive (e.g. a text file or a single
+        ``.npy`` array), naming the file.
+
+    Examples
+    --------
+    >>> import io
+    >>> buffer = io.BytesIO()
+    >>> np.savez(buffer, a=[1, 2])
+    >>> _ = buffer.seek(0)
+    >>> read_npz_arrays(buffer)
+    {'a': array([1, 2])}
+    """
+    try:
+        archive = np.load(source, allow_pickle=False)
+    except FileNotFoundError:
+        raise
+    except _READ_ERRORS as error:
+        msg = f"cannot read {describe_source(source)} as a {what} .npz archive: {error}"
+        raise FileFormatError(msg) from error
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        msg = (
+            f"{describe_source(source)} holds a single array, not a {what} .npz archive "
+            "(keys 'matrices' and 'truth_entries' expected)"
+        )
+        raise FileFormatError(msg)
+    with archive:
+        try:
+            return {key: archive[key] for key in archive.files}
+        except _READ_ERRORS as error:
+            msg = f"cannot read the arrays of {describe_source(source)}: {error}"
+            raise FileFormatError(msg) from error
+
+
+def require_array(arrays: dict[str, NDArray[Any]], key: str, source: object) -> NDArray[Any]:
+    """``arrays[key]``, or :class:`NpzKeyError` naming the file, the key and what is there."""
+    if key not in arrays:
+        msg = (
+            f"{describe_source(source)} has no array {key!r} "
+            f"(found: {', '.join(sorted(arrays)) or 'none'})"
+        )
+        raise NpzKeyError(msg)
+    return arrays[key]
