@@ -92,3 +92,47 @@ def test_garbage_collector_state_is_restored():
     with pytest.raises(pyyaml.YAMLError):
         ryaml.full_load("a: [1, 2")
     assert gc.isenabled()
+
+
+def _represented_by_pyyaml(monkeypatch):
+    """Register plain representers for every remu class: PyYAML's represent_mapping
+    over the structural clone arguments, represent_sequence for phase spaces."""
+    from remu._binning.phasespace import PhaseSpace, ordered
+
+    def mapping(dumper, data):
+        args = data._structure_args()
+        if data.is_dummy():
+            args["dummy"] = True
+        return dumper.represent_mapping(type(data).yaml_tag, args)
+
+    def sequence(dumper, data):
+        return dumper.represent_sequence(type(data).yaml_tag, ordered(data.variables))
+
+    registry = dict(pyyaml.Dumper.yaml_representers)
+    for cls in registry:
+        if isinstance(cls, type) and cls.__module__.startswith("remu."):
+            plain = sequence if issubclass(cls, PhaseSpace) else mapping
+            monkeypatch.setitem(pyyaml.Dumper.yaml_representers, cls, plain)
+
+
+def _tricky_objects():
+    shared = ["x", "y"]  # one list in several bins: anchors and aliases
+    special = [-np.inf, -1e17, -0.0, 1.5e-300, 123456789.0, 1e17, np.inf]
+    return [
+        *_objects(),
+        bn.LinearBinning("x", special, include_upper=True),
+        bn.Binning([bn.RectangularBin(shared, [(0, 1), (0, 1)]) for _ in range(3)]),
+    ]
+
+
+@pytest.mark.parametrize("flow", [False, True, None])
+@pytest.mark.parametrize("sort_keys", [True, False])
+def test_direct_nodes_equal_pyyaml_representers(monkeypatch, flow, sort_keys):
+    # to_yaml builds the nodes of plain values itself; the text must be what
+    # PyYAML's representers give, whatever the dumper options.
+    options = {"default_flow_style": flow, "sort_keys": sort_keys}
+    fast = [ryaml.dump(obj, **options) for obj in _tricky_objects()]
+    plain = [pyyaml.dump(obj, **options) for obj in _tricky_objects()]
+    _represented_by_pyyaml(monkeypatch)
+    reference = [pyyaml.dump(obj, **options) for obj in _tricky_objects()]
+    assert fast == plain == reference

@@ -64,7 +64,26 @@ if getattr(_pyyaml, "__with_libyaml__", False):
         """libyaml parser with the constructors of :class:`yaml.FullLoader`."""
 
     class _FastDumper(_pyyaml.CDumper):  # type: ignore[misc, name-defined]
-        """libyaml emitter with the representers of :class:`yaml.Dumper`."""
+        """libyaml emitter with the representers of :class:`yaml.Dumper`.
+
+        The emitter asks for the implicit tag of every scalar twice; a binning file
+        repeats the same few keys and values thousands of times, so the answers are
+        remembered for the length of one dump.
+        """
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._resolved: dict[tuple[Any, Any, Any], Any] = {}
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            key = (kind, value, implicit)
+            try:
+                return self._resolved[key]
+            except KeyError:
+                tag = self._resolved[key] = super().resolve(kind, value, implicit)
+                return tag
+            except TypeError:  # an unhashable value (never a scalar's text)
+                return super().resolve(kind, value, implicit)
 
 else:  # pragma: no cover - PyYAML without libyaml
     _FastFullLoader = _pyyaml.FullLoader  # type: ignore[misc, assignment]

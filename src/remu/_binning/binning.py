@@ -19,7 +19,7 @@ from remu._binning import fill as _fill
 from remu._binning.bins import ARRAY_KEYS, Bin
 from remu._binning.events import Columns, SingleEventColumns
 from remu._binning.phasespace import PhaseSpace
-from remu._binning.yaml_tags import RemuYAMLObject, format_repr
+from remu._binning.yaml_tags import DummyBins, RemuYAMLObject, format_repr
 
 __all__ = ["Binning", "LazyBins"]
 
@@ -591,7 +591,15 @@ class Binning(RemuYAMLObject):
         return args
 
     def _yaml_args(self) -> dict[str, Any]:
-        args = self._structure_args()
+        if type(self)._structure_args is Binning._structure_args:
+            args = {
+                "subbinnings": self._dummy_subbinnings(),
+                "phasespace": self.phasespace.clone(),
+                # Written as structure-only copies, without making them.
+                "bins": DummyBins(self.bins),
+            }
+        else:
+            args = self._structure_args()
         if self.is_dummy():
             args["dummy"] = True
         return args

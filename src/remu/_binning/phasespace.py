@@ -6,7 +6,7 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
-from remu._binning.yaml_tags import RemuYAMLObject
+from remu._binning.yaml_tags import RemuYAMLObject, sequence_node
 
 __all__ = ["PhaseSpace", "ordered"]
 
@@ -116,4 +116,4 @@ class PhaseSpace(RemuYAMLObject):
     @classmethod
     def to_yaml(cls, dumper: Any, data: PhaseSpace) -> Any:
         """Write as a YAML sequence of variable names (sorted)."""
-        return dumper.represent_sequence(cls.yaml_tag, ordered(data.variables))
+        return sequence_node(dumper, cls.yaml_tag, ordered(data.variables))

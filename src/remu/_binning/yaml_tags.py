@@ -10,6 +10,7 @@ plain YAML types.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import yaml
@@ -36,8 +37,118 @@ class RemuYAMLObject(yaml.YAMLObject):
 
     @classmethod
     def to_yaml(cls, dumper: Any, data: Any) -> Any:
-        """Write the object as a tagged mapping of its structural arguments."""
-        return dumper.represent_mapping(cls.yaml_tag, data._yaml_args())
+        """Write the object as a tagged mapping of its structural arguments.
+
+        Builds the nodes of plain values (strings, numbers, lists of them) directly,
+        exactly as PyYAML's representers would, and leaves everything else to the
+        dumper: a binning of many bins is mostly such values.
+        """
+        return _mapping_node(dumper, cls.yaml_tag, data._yaml_args())
+
+
+class DummyBins(list):  # type: ignore[type-arg]
+    """Bins to be written as their structure-only clones (``clone(dummy=True)``)."""
+
+
+_STR = "tag:yaml.org,2002:str"
+_FLOAT = "tag:yaml.org,2002:float"
+_SEQ = "tag:yaml.org,2002:seq"
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_NULL = "tag:yaml.org,2002:null"
+
+
+def _float_text(value: float) -> str:
+    """PyYAML's text for a float (``represent_float``)."""
+    if math.isnan(value):
+        return ".nan"
+    if value == float("inf"):
+        return ".inf"
+    if value == -float("inf"):
+        return "-.inf"
+    text = repr(value).lower()
+    if "." not in text and "e" in text:
+        text = text.replace("e", ".0e", 1)
+    return text
+
+
+def _node(dumper: Any, value: Any) -> Any:
+    """The node PyYAML's ``represent_data`` would build, fast for plain values."""
+    kind = type(value)
+    if kind is str:
+        return yaml.ScalarNode(_STR, value)
+    if kind is float:
+        return yaml.ScalarNode(_FLOAT, _float_text(value))
+    if kind is bool:
+        return yaml.ScalarNode(_BOOL, "true" if value else "false")
+    if kind is int:
+        return yaml.ScalarNode(_INT, str(value))
+    if value is None:
+        return yaml.ScalarNode(_NULL, "null")
+    if kind is list and dumper.default_flow_style is not None:
+        key = id(value)
+        known = dumper.represented_objects.get(key)
+        if known is not None:
+            return known  # the serializer writes an anchor and aliases
+        node = yaml.SequenceNode(_SEQ, [], flow_style=dumper.default_flow_style)
+        dumper.represented_objects[key] = node
+        dumper.object_keeper.append(value)
+        node.value.extend(_node(dumper, item) for item in value)
+        return node
+    if kind is DummyBins:
+        return _dummy_bins_node(dumper, value)
+    return dumper.represent_data(value)
+
+
+def _cloned(value: Any) -> Any:
+    """``value``, with :class:`DummyBins` replaced by the clones they stand for."""
+    if type(value) is DummyBins:
+        return [item.clone(dummy=True) for item in value]
+    return value
+
+
+def _dummy_bins_node(dumper: Any, bins: DummyBins) -> Any:
+    """The sequence of the bins' dummy clones, built without cloning where possible."""
+    if dumper.default_flow_style is None:
+        return dumper.represent_data(_cloned(bins))
+    items = []
+    for item in bins:
+        kind = type(item)
+        if getattr(kind.to_yaml, "__func__", None) is _plain_to_yaml:
+            args = item._structure_args()
+            args["dummy"] = True
+            dumper.alias_key = None  # a fresh clone is never repeated
+            items.append(_mapping_node(dumper, kind.yaml_tag, args))
+        else:
+            items.append(dumper.represent_data(item.clone(dummy=True)))
+    return yaml.SequenceNode(_SEQ, items, flow_style=dumper.default_flow_style)
+
+
+def sequence_node(dumper: Any, tag: str, sequence: list[Any]) -> Any:
+    """``represent_sequence(tag, sequence)`` with the items built by :func:`_node`."""
+    if dumper.default_flow_style is None:
+        return dumper.represent_sequence(tag, sequence)
+    node = yaml.SequenceNode(tag, [], flow_style=dumper.default_flow_style)
+    if dumper.alias_key is not None:
+        dumper.represented_objects[dumper.alias_key] = node
+    node.value.extend(_node(dumper, item) for item in sequence)
+    return node
+
+
+def _mapping_node(dumper: Any, tag: str, mapping: dict[str, Any]) -> Any:
+    """``represent_mapping(tag, mapping)`` with the values built by :func:`_node`."""
+    if dumper.default_flow_style is None:
+        # PyYAML chooses the style from the nodes built: leave it all to PyYAML.
+        plain = {key: _cloned(value) for key, value in mapping.items()}
+        return dumper.represent_mapping(tag, plain)
+    node = yaml.MappingNode(tag, [], flow_style=dumper.default_flow_style)
+    if dumper.alias_key is not None:
+        dumper.represented_objects[dumper.alias_key] = node
+    items = list(mapping.items())
+    if dumper.sort_keys:
+        items.sort(key=lambda item: item[0])
+    node.value.extend((_node(dumper, key), _node(dumper, value)) for key, value in items)
+    return node
 
 
 def format_repr(obj: Any) -> str:
@@ -53,3 +164,6 @@ def format_repr(obj: Any) -> str:
     with np.printoptions(threshold=sys.maxsize, floatmode="unique"):
         inner = ", ".join(f"{key}={value!r}" for key, value in obj._clone_args().items())
     return f"{type(obj).__name__}({inner})"
+
+
+_plain_to_yaml = RemuYAMLObject.__dict__["to_yaml"].__func__
