@@ -26,9 +26,7 @@ settings.load_profile(
     ("slow" if os.environ.get("REMU_SLOW") else "default") + ("-ci" if os.environ.get("CI") else "")
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("REMU_SHARED", ROOT.parent / "shared"))
-SHARED_DATA = SHARED / "data"
+from shared_paths import SHARED, SHARED_DATA
 
 
 @pytest.fixture(autouse=True)

@@ -16,8 +16,8 @@ import yaml
 from numpy.lib import recfunctions as rfn
 from numpy.testing import assert_allclose, assert_array_equal
 
-from conftest import SHARED_DATA
 from remu import binning as bn
+from shared_paths import SHARED_DATA
 from untagged_yaml import UntaggedLoader
 
 pytestmark = pytest.mark.shared
