@@ -444,6 +444,17 @@ pool.close()
 pool.join()
 likelihood.mapper = map
 
+# Not on the page: how well the generator's truth (noise 200, background and model B
+# scale 1, model A 0) describes this data set under hypothesis B (see step 05).
+_truth = [200.0, 1.0, 1.0]
+_test_truth = likelihood.HypothesisTester(calc_B)
+_truth_check = {
+    "x": _truth,
+    "log_likelihood": float(calc_B(_truth)),
+    "gof": float(_test_truth.likelihood_p_value(_truth, N=_step.settings.n_toys_gof)),
+    "wilks_p_value": float(_test_truth.wilks_max_likelihood_ratio_p_value(_truth)),
+}
+
 # The page prints its numbers; keep them as files like the upstream scripts do.
 _printed = _step.printed.strip().splitlines()
 p_value_A, p_value_B = float(_printed[-2]), float(_printed[-1])
@@ -469,6 +480,7 @@ _step.finish(
         "flux_total_mean": flux.sum(axis=-1).mean(),
         "fits": {"all": common.fit_summary(ret)},
         "p_values": {"modelA": p_value_A, "modelB": p_value_B},
+        "truth": _truth_check,
         "scan": {"norms": norms, "wilks_A": p_values_A, "wilks_B": p_values_B},
     }
 )
