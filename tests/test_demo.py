@@ -285,7 +285,7 @@ def test_step05_prediction_at_the_truth(full_chain):
 
     The mean prediction at (noise 200, background 300, model B 1000) is compared
     with the analytic expectation of the data in units of one data set's Poisson
-    variance: 0.7-1.6 over ten chain seeds (finite Monte Carlo, 10x the data, and
+    variance: 0.7-2.0 over twelve chain seeds (finite Monte Carlo, 10x the data, and
     the Bayesian priors of sparse truth bins); a generator or template bug that
     matters for the p-values gives several units (see
     test_real_data_follow_the_spec_distributions).
