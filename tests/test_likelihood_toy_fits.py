@@ -279,8 +279,21 @@ def test_other_systematics_and_data_models_fall_back():
 
     other = LikelihoodCalculator(Other(calc.data_model.data_vector), calc.predictor)
     assert toy_fits.fit_toys(other, BasinHoppingMaximizer(), toys, gen, map) is None
-    fixed = calc.fix_parameters([1.0, 1.0, 1.0])  # nothing left to fit
-    assert toy_fits.fit_toys(fixed, BasinHoppingMaximizer(), toys, gen, map) is None
+
+
+def test_toys_without_free_parameters_are_evaluated_at_once():
+    calc, truth = _calculator("sparse-marginal")
+    fixed = calc.fix_parameters(truth)  # nothing left to fit
+    toys = calc._generate_toy_data(truth, 7, np.random.default_rng(0))
+    result = toy_fits.fit_toys(fixed, BasinHoppingMaximizer(), toys, None, map)
+    expected = [fixed._with_data(toy)(np.empty(0)) for toy in toys]
+    assert_allclose(result, expected, rtol=1e-13)
+    # The ratio p-value of a simple H0 fits only H1 per toy, vectorised.
+    calc, truth = _calculator("mild-marginal")
+    tester = HypothesisTester(calc, maximizer=PerToyBasinHopping())
+    fast = HypothesisTester(calc)
+    p = fast.max_likelihood_ratio_p_value(truth, N=10, rng=3)
+    assert p == tester.max_likelihood_ratio_p_value(truth, N=10, rng=3)
 
 
 def test_predictions_that_can_turn_negative_are_fitted_per_toy():

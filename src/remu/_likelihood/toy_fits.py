@@ -627,8 +627,7 @@ def fit_toys(
     n_free = len(predictor.defaults)
     data = calculator.data_model
     if (
-        n_free == 0
-        or not isinstance(data, PoissonData)
+        not isinstance(data, PoissonData)
         or type(data).log_likelihood is not PoissonData.log_likelihood
         or np.ndim(toys) != 2
     ):
@@ -637,6 +636,16 @@ def fit_toys(
     settings = _hop_settings(maximizer, n_free)
     if kind is None or settings is None:
         return None
+    if n_free == 0:
+        # Nothing to fit: the maximum is the likelihood of the one point, for all toys.
+        size = _chunk_size(calculator, len(toys), 0, builtins.map)
+        nothing = np.empty(0)
+        return np.concatenate(
+            [
+                np.asarray(calculator._with_data(toys[i : i + size])(nothing), dtype=float)
+                for i in range(0, len(toys), size)
+            ]
+        )
     linear = _linear_form(predictor, n_free)
     if linear is not None and not _non_negative(*linear, predictor.bounds):
         # Predictions that can turn negative inside the bounds make the edge of the
