@@ -247,7 +247,8 @@ def test_mapper_gets_chunks_of_toys():
 
 def test_builtin_map_fits_all_toys_in_one_chunk():
     calc, _ = _calculator("templates")
-    size = toy_fits._chunk_size(calc, 500, 3, map)
+    per_point = calc.predictor(calc.predictor.defaults)[0].size
+    size = toy_fits._chunk_size(per_point, 500, 3, map)
     assert size >= 500
 
 

@@ -11,13 +11,10 @@ from scipy import stats
 
 from remu._likelihood.calculator import LikelihoodCalculator
 from remu._likelihood.maximizers import BasinHoppingMaximizer, LikelihoodMaximizer
-from remu._likelihood.toy_fits import fit_toys
+from remu._likelihood.toy_fits import fit_toys, toy_log_likelihoods
 from remu._rng import RNGLike, as_generator
 
 __all__ = ["HypothesisTester"]
-
-# Largest toy log-likelihood array (toys x systematics x bins) evaluated at once.
-_CHUNK_ELEMENTS = 2**22
 
 
 def _mapper() -> Any:
@@ -150,15 +147,7 @@ class HypothesisTester:
         for theta in flat:
             observed = np.asarray(calc(theta, **kwargs), dtype=float)
             toys = calc._generate_toy_data(theta, N, gen, **kwargs)
-            # All toys in one call, in chunks that bound the (toys x systematics x bins) array.
-            size = max(np.size(calc.predictor(theta, **kwargs)[0]), 1)
-            chunk = max(1, _CHUNK_ELEMENTS // size)
-            toy_ll = np.concatenate(
-                [
-                    np.asarray(calc._with_data(toys[i : i + chunk])(theta, **kwargs), dtype=float)
-                    for i in range(0, N, chunk)
-                ]
-            )
+            toy_ll = toy_log_likelihoods(calc, toys, theta, **kwargs)
             p_values.append(np.sum(observed[..., np.newaxis] >= toy_ll, axis=-1) / N)
         p = np.array(p_values, dtype=float)
         # Data-set axes (if any) first, then the parameters' batch axes.
@@ -202,13 +191,16 @@ class HypothesisTester:
         self, calc: LikelihoodCalculator, toys: Any, gen: np.random.Generator
     ) -> np.ndarray:
         """Maximum log-likelihood of every toy: all at once where possible, else one by one."""
-        mapper = _mapper()
-        toy_ll = fit_toys(calc, self.maximizer, toys, gen, mapper)
-        if toy_ll is None:
-            fit_one = _ToyMaxLogLikelihood(calc, self.maximizer)
-            jobs = list(zip(toys, _seeds(gen, len(toys)), strict=True))
-            toy_ll = np.asarray(list(mapper(fit_one, jobs)), dtype=float)
-        return toy_ll
+        toy_ll = fit_toys(calc, self.maximizer, toys, gen, _mapper())
+        return self._fit_each(calc, toys, gen) if toy_ll is None else toy_ll
+
+    def _fit_each(
+        self, calc: LikelihoodCalculator, toys: Any, gen: np.random.Generator
+    ) -> np.ndarray:
+        """Maximum log-likelihood of every toy, one fit per toy through ``mapper``."""
+        fit_one = _ToyMaxLogLikelihood(calc, self.maximizer)
+        jobs = list(zip(toys, _seeds(gen, len(toys)), strict=True))
+        return np.asarray(list(_mapper()(fit_one, jobs)), dtype=float)
 
     def _max_log_likelihood_ratio(
         self,
@@ -286,14 +278,22 @@ class HypothesisTester:
         toys: Any,
         gen: np.random.Generator,
     ) -> np.ndarray:
-        """Log max-likelihood ratio H0/H1 of every toy (vectorised fits where possible)."""
+        """Log max-likelihood ratio H0/H1 of every toy (vectorised fits where possible).
+
+        A hypothesis that cannot be fitted vectorised is fitted toy by toy; when
+        neither can, each mapped job fits one toy under both (as the reference does).
+        """
         mapper = _mapper()
         ll0 = fit_toys(h0, self.maximizer, toys, gen, mapper)
-        ll1 = None if ll0 is None else fit_toys(h1, self.maximizer, toys, gen, mapper)
-        if ll0 is None or ll1 is None:
+        ll1 = fit_toys(h1, self.maximizer, toys, gen, mapper)
+        if ll0 is None and ll1 is None:
             fit_one = _ToyMaxLogLikelihoodRatio(h0, h1, self.maximizer)
             jobs = list(zip(toys, _seeds(gen, len(toys)), strict=True))
             return np.asarray(list(mapper(fit_one, jobs)), dtype=float)
+        if ll0 is None:
+            ll0 = self._fit_each(h0, toys, gen)
+        if ll1 is None:
+            ll1 = self._fit_each(h1, toys, gen)
         return ll0 - ll1
 
     def wilks_max_likelihood_ratio_p_value(

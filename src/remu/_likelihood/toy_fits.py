@@ -40,7 +40,7 @@ from remu._likelihood.systematics import (
 )
 from remu._threads import single_blas_thread
 
-__all__ = ["fit_toys"]
+__all__ = ["fit_toys", "toy_log_likelihoods"]
 
 # Largest (toys x systematics x bins x (parameters + 1)) array built at once.
 _CHUNK_ELEMENTS = 2**22
@@ -176,7 +176,7 @@ class _ToyModel:
         self.kind = kind
         defaults = np.asarray(self.predictor.defaults, dtype=float)
         _, weights = self.predictor.prediction(defaults)
-        self.weights = np.asarray(weights, dtype=float).reshape(-1)
+        self._set_weights(np.asarray(weights, dtype=float).reshape(-1))
         linear = _linear_form(self.predictor, self.n)
         self.linear = None
         if linear is not None:
@@ -184,6 +184,11 @@ class _ToyModel:
             n_syst = max(len(matrices), len(constants))
             full = np.broadcast_to(matrices, (n_syst, *matrices.shape[1:]))
             self.linear = (full, full.reshape(-1, self.n), constants)
+
+    def _set_weights(self, weights: NDArray[Any]) -> None:
+        self.weights = weights
+        with np.errstate(divide="ignore", under="ignore"):
+            self.log_weights = np.log(weights / np.sum(weights))
 
     def _set_counts(self, counts: NDArray[Any]) -> None:
         self.k = counts[:, np.newaxis, :].astype(float)
@@ -235,9 +240,8 @@ class _ToyModel:
             np.put_along_axis(share, best[:, np.newaxis], 1.0, axis=-1)
             return value, share
         value = MarginalLikelihoodSystematics.consume_axis(ll, self.weights)
-        total = np.sum(self.weights)
-        with np.errstate(divide="ignore", invalid="ignore", under="ignore", over="ignore"):
-            share = np.exp(ll + np.log(self.weights / total) - value[:, np.newaxis])
+        with np.errstate(invalid="ignore", under="ignore", over="ignore"):
+            share = np.exp(ll + self.log_weights - value[:, np.newaxis])
         share[~np.isfinite(share)] = 0.0
         return value, share
 
@@ -298,7 +302,7 @@ class _VariationModel(_ToyModel):
         self.n = parent.n
         self.lower, self.upper = parent.lower, parent.upper
         self.kind = "marginal"
-        self.weights = np.ones(1)
+        self._set_weights(np.ones(1))
         self.linear = None
         self.toy = np.repeat(np.arange(n_toys), n_syst)
         self.variation = np.tile(np.arange(n_syst), n_toys)
@@ -364,7 +368,6 @@ def _newton_direction(
     base = ((x <= lower) & (grad > 0)) | ((x >= upper) & (grad < 0))
     held = base.copy()
     target = np.where(grad > 0, lower, upper)
-    shift = np.zeros_like(x)
     direction, _ = _solve(grad, hess, held)
     first = direction
     for _ in range(x.shape[-1]):
@@ -485,8 +488,7 @@ def _first_fits(
     pairs = (toys[:, np.newaxis] * n_syst + np.arange(n_syst)).ravel()
     x_v, value_v, _ = _local_fits(variations, pairs, np.tile(start, (len(pairs), 1)))
     if model.kind == "marginal":
-        with np.errstate(divide="ignore"):
-            value_v = value_v - np.log(np.tile(model.weights / np.sum(model.weights), len(toys)))
+        value_v = value_v - np.tile(model.log_weights, len(toys))
     # The few best variation fits of each toy, as starting points for its own likelihood.
     n_best = min(n_syst, 5)
     order = np.argsort(value_v.reshape(len(toys), n_syst), axis=-1)[:, :n_best]
@@ -584,11 +586,28 @@ class _FitToyChunk:
         return result
 
 
-def _chunk_size(calculator: Any, n_toys: int, n_free: int, mapper: Any) -> int:
-    prediction, _ = calculator.predictor.prediction(
-        np.asarray(calculator.predictor.defaults, dtype=float)
+def toy_log_likelihoods(
+    calculator: Any, toys: NDArray[Any], parameters: Any, **kwargs: Any
+) -> NDArray[Any]:
+    """Log-likelihood of every toy data set at one parameter vector.
+
+    One vectorised call per chunk of toys, the chunks bounding the (toys x
+    systematics x bins) array. ``kwargs`` go to the calculator (e.g.
+    ``systematics_index=``).
+    """
+    per_point = int(np.size(calculator.predictor(parameters, **kwargs)[0]))
+    size = _chunk_size(per_point, len(toys), 0, builtins.map)
+    return np.concatenate(
+        [
+            np.asarray(calculator._with_data(toys[i : i + size])(parameters, **kwargs), dtype=float)
+            for i in range(0, len(toys), size)
+        ]
     )
-    per_toy = max(int(np.size(prediction)), 1) * (n_free + 1)
+
+
+def _chunk_size(per_point: int, n_toys: int, n_free: int, mapper: Any) -> int:
+    """Toys per chunk for predictions of ``per_point`` numbers and ``n_free`` parameters."""
+    per_toy = max(per_point, 1) * (n_free + 1)
     size = max(1, _CHUNK_ELEMENTS // per_toy)
     if mapper is not builtins.map:
         # A parallel mapper gets at least one chunk per core.
@@ -638,14 +657,7 @@ def fit_toys(
         return None
     if n_free == 0:
         # Nothing to fit: the maximum is the likelihood of the one point, for all toys.
-        size = _chunk_size(calculator, len(toys), 0, builtins.map)
-        nothing = np.empty(0)
-        return np.concatenate(
-            [
-                np.asarray(calculator._with_data(toys[i : i + size])(nothing), dtype=float)
-                for i in range(0, len(toys), size)
-            ]
-        )
+        return toy_log_likelihoods(calculator, toys, np.empty(0))
     linear = _linear_form(predictor, n_free)
     if linear is not None and not _non_negative(*linear, predictor.bounds):
         # Predictions that can turn negative inside the bounds make the edge of the
@@ -667,7 +679,7 @@ def fit_toys(
     if not np.array_equal(weights[0], weights[1]):
         # Weights that depend on the parameters are not modelled here.
         return None
-    size = _chunk_size(calculator, len(toys), n_free, mapper)
+    size = _chunk_size(prediction[0].size, len(toys), n_free, mapper)
     chunks = [toys[i : i + size] for i in range(0, len(toys), size)]
     seeds = gen.integers(0, 2**63 - 1, size=len(chunks), dtype=np.int64)
     fit = _FitToyChunk(calculator, maximizer, kind, settings)
