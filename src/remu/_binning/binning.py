@@ -575,10 +575,13 @@ class Binning(RemuYAMLObject):
         return {int(k): s.clone(dummy=True) for k, s in self.subbinnings.items()}
 
     def _structure_args(self) -> dict[str, Any]:
+        return self._generic_structure([b.clone(dummy=True) for b in self.bins])
+
+    def _generic_structure(self, bins: list[Any]) -> dict[str, Any]:
         return {
             "subbinnings": self._dummy_subbinnings(),
             "phasespace": self.phasespace.clone(),
-            "bins": [b.clone(dummy=True) for b in self.bins],
+            "bins": bins,
         }
 
     def _clone_args(self, dummy: bool = False) -> dict[str, Any]:
@@ -592,12 +595,8 @@ class Binning(RemuYAMLObject):
 
     def _yaml_args(self) -> dict[str, Any]:
         if type(self)._structure_args is Binning._structure_args:
-            args = {
-                "subbinnings": self._dummy_subbinnings(),
-                "phasespace": self.phasespace.clone(),
-                # Written as structure-only copies, without making them.
-                "bins": DummyBins(self.bins),
-            }
+            # The bins are written as structure-only copies, without making them.
+            args = self._generic_structure(DummyBins(self.bins))
         else:
             args = self._structure_args()
         if self.is_dummy():

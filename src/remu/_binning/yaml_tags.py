@@ -86,15 +86,11 @@ def _node(dumper: Any, value: Any) -> Any:
     if value is None:
         return yaml.ScalarNode(_NULL, "null")
     if kind is list and dumper.default_flow_style is not None:
-        key = id(value)
-        known = dumper.represented_objects.get(key)
+        known = dumper.represented_objects.get(id(value))
         if known is not None:
             return known  # the serializer writes an anchor and aliases
-        node = yaml.SequenceNode(_SEQ, [], flow_style=dumper.default_flow_style)
-        dumper.represented_objects[key] = node
         dumper.object_keeper.append(value)
-        node.value.extend(_node(dumper, item) for item in value)
-        return node
+        return _filled_sequence(dumper, _SEQ, value, id(value))
     if kind is DummyBins:
         return _dummy_bins_node(dumper, value)
     return dumper.represent_data(value)
@@ -128,10 +124,16 @@ def sequence_node(dumper: Any, tag: str, sequence: list[Any]) -> Any:
     """``represent_sequence(tag, sequence)`` with the items built by :func:`_node`."""
     if dumper.default_flow_style is None:
         return dumper.represent_sequence(tag, sequence)
+    return _filled_sequence(dumper, tag, sequence, dumper.alias_key)
+
+
+def _filled_sequence(dumper: Any, tag: str, items: list[Any], alias_key: Any) -> Any:
+    """A sequence node of the items' nodes, registered under ``alias_key`` first
+    (as PyYAML does, so that the object can refer to itself)."""
     node = yaml.SequenceNode(tag, [], flow_style=dumper.default_flow_style)
-    if dumper.alias_key is not None:
-        dumper.represented_objects[dumper.alias_key] = node
-    node.value.extend(_node(dumper, item) for item in sequence)
+    if alias_key is not None:
+        dumper.represented_objects[alias_key] = node
+    node.value.extend(_node(dumper, item) for item in items)
     return node
 
 
