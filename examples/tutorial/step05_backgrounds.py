@@ -243,17 +243,9 @@ def check_truth(calc: likelihood.LikelihoodCalculator, settings: common.Settings
     """
     truth = list(TRUTH.values())
     prediction, _weights = calc.predictor(truth)
-    test = likelihood.HypothesisTester(calc)
-    gof = test.likelihood_p_value(truth, N=settings.n_toys_gof)
-    wilks = test.wilks_max_likelihood_ratio_p_value(truth)
-    common.write_text("modelB_bg_truth.txt", f"{truth}\n{gof}\n{wilks}")
-    return {
-        "x": truth,
-        "log_likelihood": float(calc(truth)),
-        "prediction": np.mean(prediction, axis=0),
-        "gof": float(gof),
-        "wilks_p_value": float(wilks),
-    }
+    check = common.truth_check(calc, truth, settings.n_toys_gof)
+    common.write_text("modelB_bg_truth.txt", f"{truth}\n{check['gof']}\n{check['wilks_p_value']}")
+    return {**check, "prediction": np.mean(prediction, axis=0)}
 
 
 def main(settings: common.Settings) -> dict[str, Any]:

@@ -446,14 +446,7 @@ likelihood.mapper = map
 
 # Not on the page: how well the generator's truth (noise 200, background and model B
 # scale 1, model A 0) describes this data set under hypothesis B (see step 05).
-_truth = [200.0, 1.0, 1.0]
-_test_truth = likelihood.HypothesisTester(calc_B)
-_truth_check = {
-    "x": _truth,
-    "log_likelihood": float(calc_B(_truth)),
-    "gof": float(_test_truth.likelihood_p_value(_truth, N=_step.settings.n_toys_gof)),
-    "wilks_p_value": float(_test_truth.wilks_max_likelihood_ratio_p_value(_truth)),
-}
+_truth_check = common.truth_check(calc_B, [200.0, 1.0, 1.0], _step.settings.n_toys_gof)
 
 # The page prints its numbers; keep them as files like the upstream scripts do.
 _printed = _step.printed.strip().splitlines()

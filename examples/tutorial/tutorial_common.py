@@ -248,6 +248,24 @@ def fit_summary(result: Any) -> dict[str, Any]:
     }
 
 
+def truth_check(calc: Any, truth: list[float], n_toys: int) -> dict[str, Any]:
+    """How well the generator's true parameters describe the data (not part of upstream).
+
+    Log-likelihood, goodness of fit (toy p-value of the truth) and the
+    likelihood-ratio (Wilks) p-value of the truth against the best fit, i.e. whether
+    the fit lies within its uncertainties of the truth.
+    """
+    from remu import likelihood
+
+    test = likelihood.HypothesisTester(calc)
+    return {
+        "x": list(truth),
+        "log_likelihood": float(calc(truth)),
+        "gof": float(test.likelihood_p_value(truth, N=n_toys)),
+        "wilks_p_value": float(test.wilks_max_likelihood_ratio_p_value(truth)),
+    }
+
+
 # --------------------------------------------------------------------------- toys in parallel
 def show_progress() -> bool:
     """Whether progress bars make sense: tqdm installed and stderr is a terminal."""
