@@ -14,14 +14,14 @@ PYTEST_ARGS ?=
 DEMO_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: all venv demo test test-quick bench lint format oracle clean
+.PHONY: all venv demo test test-quick bench lint format docs oracle clean
 
 all: test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[all,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[all,dev,docs]"
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -44,12 +44,23 @@ bench: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python benchmarks/run.py --output bench-results.json $(BENCH_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks examples
-	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples docs
+	$(BIN)/ruff format --check src tests benchmarks examples docs
+
+# The documentation site in docs/_build/html (Sphinx, warnings are errors). Its tutorial
+# pages show the figures of a quick demo run, made in docs/_build/demo when missing or
+# older than the tutorial scripts.
+DOCS_DEMO := docs/_build/demo
+$(DOCS_DEMO)/results.md: $(STAMP) $(wildcard examples/tutorial/*.py)
+	MPLBACKEND=Agg $(BIN)/python examples/tutorial/run_all.py --output $(DOCS_DEMO) --quick
+
+docs: $(STAMP) $(DOCS_DEMO)/results.md
+	MPLBACKEND=Agg REMU_DEMO_OUTPUT=$(DOCS_DEMO) $(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
+	@echo "documentation: docs/_build/html/index.html"
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests benchmarks examples
-	$(BIN)/ruff check --fix src tests benchmarks examples
+	$(BIN)/ruff format src tests benchmarks examples docs
+	$(BIN)/ruff check --fix src tests benchmarks examples docs
 
 # The reference implementation remu 0.8.0 as a black-box oracle, in its own venv
 # (it needs numpy<2 and scipy<1.12, which do not install beside our .venv).
@@ -64,4 +75,4 @@ $(ORACLE_STAMP): tests/oracle/requirements.txt
 oracle: $(ORACLE_STAMP)
 
 clean:
-	rm -rf $(VENV) $(ORACLE) demo-output bench-results.json bench-results.md .pytest_cache .hypothesis
+	rm -rf $(VENV) $(ORACLE) demo-output docs/_build docs/_generated bench-results.json bench-results.md .pytest_cache .hypothesis

@@ -96,7 +96,7 @@ class CartesianProductBinning(Binning):
         return sum(operator.index(t) * s for t, s in zip(tup, self._strides, strict=False))
 
     def get_bin_index_tuple(self, i_bin: int | None) -> tuple[int | None, ...]:
-        """Constituent data indices of product bin ``i_bin`` (``None``s if out of range)."""
+        """Constituent data indices of product bin ``i_bin`` (all ``None`` if out of range)."""
         if i_bin is None or i_bin < 0 or i_bin >= self.nbins:
             return (None,) * len(self.binnings)
         i = operator.index(i_bin)

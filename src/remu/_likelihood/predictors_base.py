@@ -143,7 +143,7 @@ class Predictor:
 
         Returns
         -------
-        numpy.bool_ or ndarray of bool, shape (...)
+        ``numpy.bool_`` or ndarray of bool, shape (...)
 
         Raises
         ------
