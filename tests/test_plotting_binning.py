@@ -48,6 +48,18 @@ def test_get_plotter_dispatch_order():
         plotting.get_plotter([1.0, 2.0])
 
 
+def test_get_plotter_subclasses_get_their_nearest_base_plotter():
+    class MyLinear(binning.LinearBinning):
+        pass
+
+    class MyArray(np.ndarray):
+        pass
+
+    lin = MyLinear("x", [0.0, 1.0, 2.0])
+    assert type(plotting.get_plotter(lin)) is plotting.LinearBinningPlotter
+    assert type(plotting.get_plotter(np.zeros(3).view(MyArray))) is plotting.ArrayPlotter
+
+
 def test_get_plotter_forwards_arguments():
     rect = binning.RectilinearBinning(["x", "y", "z"], [[0, 1, 2], [0, 1], [0, 1, 2, 3]])
     p = plotting.get_plotter(rect, ["y", "z"], ["x"])

@@ -36,16 +36,16 @@ def _quantile_band(q: float) -> tuple[StackFunction, StackFunction]:
     high_q = 1.0 - low_q
 
     def lower(x: NDArray[Any], axis: int = 0) -> NDArray[np.float64]:
-        return np.quantile(x, low_q, axis=axis)
+        return np.asarray(np.quantile(x, low_q, axis=axis), dtype=float)
 
     def upper(x: NDArray[Any], axis: int = 0) -> NDArray[np.float64]:
-        return np.quantile(x, high_q, axis=axis)
+        return np.asarray(np.quantile(x, high_q, axis=axis), dtype=float)
 
     return lower, upper
 
 
 def _zeros(x: NDArray[Any], axis: int = 0) -> NDArray[Any]:
-    return np.zeros_like(x).sum(axis=axis)
+    return np.asarray(np.zeros_like(x).sum(axis=axis))
 
 
 def get_stack_functions(stack_function: Any) -> tuple[StackFunction, StackFunction]:
@@ -162,7 +162,7 @@ def density_factors(edges: NDArray[np.float64]) -> NDArray[np.float64]:
     """
     widths = np.diff(edges)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (edges[-1] - edges[0]) / widths
+        return np.asarray((edges[-1] - edges[0]) / widths, dtype=float)
 
 
 def _apply_density(values: NDArray[np.float64], factors: NDArray[np.float64]) -> NDArray[Any]:
@@ -266,8 +266,8 @@ class ArrayPlotter(Plotter):
         if not isinstance(bins_per_row, numbers.Integral):
             msg = f"bins_per_row must be an integer; got {bins_per_row!r}"
             raise TypeError(msg)
-        self.array = array
-        self.bins_per_row = bins_per_row
+        self.array: NDArray[Any] = array
+        self.bins_per_row: int = int(bins_per_row)
 
     #: The stack-function parser under the reference's (private) name.
     _get_stack_functions = staticmethod(get_stack_functions)

@@ -25,7 +25,7 @@ import contextlib
 import itertools
 import os
 import sys
-from typing import Any
+from typing import Any, cast
 
 import matplotlib as mpl
 import numpy as np
@@ -79,7 +79,7 @@ def new_subplots(*args: Any, **kwargs: Any) -> tuple[Figure, Any]:
     """
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is not None:
-        return pyplot.subplots(*args, **kwargs)
+        return cast("tuple[Figure, Any]", pyplot.subplots(*args, **kwargs))
     grid_kw = {key: value for key, value in kwargs.items() if key in _GRID_KEYWORDS}
     fig_kw = {key: value for key, value in kwargs.items() if key not in _GRID_KEYWORDS}
     fig = Figure(**fig_kw)

@@ -124,7 +124,11 @@ class CartesianProductBinningPlotter(BinningPlotter):
         self.x_axis_binnings = [int(i) for i in x]
         self.y_axis_binnings = [int(i) for i in y]
 
-    def get_bin_edges(self, i_min: int, i_max: int, j_binning: int) -> NDArray[np.float64]:
+    # The constituent index is part of the API code written for ReMU calls, so this
+    # override deliberately takes one argument more than ArrayPlotter's.
+    def get_bin_edges(  # type: ignore[override]
+        self, i_min: int, i_max: int, j_binning: int
+    ) -> NDArray[np.float64]:
         """Edges of bins ``i_min`` ... ``i_max - 1`` of constituent ``j_binning``.
 
         Integer-centred, as in :meth:`ArrayPlotter.get_bin_edges`.
@@ -141,7 +145,7 @@ class CartesianProductBinningPlotter(BinningPlotter):
         """
         return np.arange(i_min, i_max + 1, dtype=float) - 0.5
 
-    def get_axis_label(self, j_binning: int) -> str:
+    def get_axis_label(self, j_binning: int) -> str:  # type: ignore[override]
         """Axis label of constituent ``j_binning``: ``"Binning <j> Bin #"``."""
         return f"Binning {j_binning:d} Bin #"
 
@@ -186,7 +190,7 @@ class CartesianProductBinningPlotter(BinningPlotter):
         array: ArrayLike | None = None,
         density: Any = True,
         stack_function: Any = np.mean,
-        margin_function: Callable[..., Any] = np.sum,
+        margin_function: Callable[..., Any] | None = np.sum,
         scatter: int = -1,
         *,
         rng: Any = None,
@@ -207,9 +211,10 @@ class CartesianProductBinningPlotter(BinningPlotter):
             How the stack is summarised, see
             :func:`remu._plotting.array.get_stack_functions`. The 2-D panels
             show the upper value.
-        margin_function : callable
+        margin_function : callable, optional
             ``f(array, axis=tuple)`` that projects out the other constituents,
-            default :func:`numpy.sum` (e.g. ``np.max``, ``np.median``).
+            default (also for ``None``) :func:`numpy.sum` (e.g. ``np.max``,
+            ``np.median``).
         scatter : int
             If ``>= 0``, draw the 2-D panels as a scatter of this many random
             points (distributed like the cell values, so layers can be
@@ -230,6 +235,8 @@ class CartesianProductBinningPlotter(BinningPlotter):
             wrong shape.
         """
         lower, upper = get_stack_functions(stack_function)
+        if margin_function is None:
+            margin_function = np.sum
         arrays = self._get_arrays(array)
         bins_shape = tuple(int(n) for n in self.binning.bins_shape)
         grid = arrays.reshape((arrays.shape[0], *bins_shape))
@@ -422,7 +429,11 @@ class RectilinearBinningPlotter(CartesianProductBinningPlotter):
                 raise ValueError(msg) from None
         return indices
 
-    def get_bin_edges(self, i_min: int, i_max: int, j_binning: int) -> NDArray[np.float64]:
+    # The constituent index is part of the API code written for ReMU calls, so this
+    # override deliberately takes one argument more than ArrayPlotter's.
+    def get_bin_edges(  # type: ignore[override]
+        self, i_min: int, i_max: int, j_binning: int
+    ) -> NDArray[np.float64]:
         """Real edges of bins ``i_min`` ... ``i_max - 1`` of variable ``j_binning``.
 
         Infinite outer edges are made finite as for
@@ -439,6 +450,6 @@ class RectilinearBinningPlotter(CartesianProductBinningPlotter):
         """
         return finite_bin_edges(self.binning.binnings[j_binning].bin_edges[i_min : i_max + 1])
 
-    def get_axis_label(self, j_binning: int) -> str:
+    def get_axis_label(self, j_binning: int) -> str:  # type: ignore[override]
         """Axis label of variable ``j_binning``: its name."""
         return str(self.binning.binnings[j_binning].variable)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -14,10 +16,44 @@ from remu._plotting.cartesian import CartesianProductBinningPlotter, Rectilinear
 __all__ = ["get_plotter"]
 
 
+@functools.cache
+def _plotter_for() -> Callable[..., Plotter]:
+    """A :func:`functools.singledispatch` function from object type to plotter.
+
+    Each plotter is registered for the class it draws; an object gets the plotter of
+    the nearest class in its method resolution order, so a subclass of
+    ``LinearBinning`` is drawn like one, and a ``RectilinearBinning`` (a Cartesian
+    product of linear binnings) gets its own plotter rather than the product's.
+    Built on first use, so that importing the plotting module does not import the
+    binning classes.
+    """
+    from remu._binning.binning import Binning
+    from remu._binning.cartesian import CartesianProductBinning
+    from remu._binning.linear import LinearBinning
+    from remu._binning.rectilinear import RectilinearBinning
+
+    @functools.singledispatch
+    def plotter_for(obj: Any, *args: Any, **kwargs: Any) -> Plotter:
+        msg = f"No known Plotter class for type {type(obj)}"
+        raise TypeError(msg)
+
+    registry: dict[type, type[Plotter]] = {
+        np.ndarray: ArrayPlotter,
+        Binning: BinningPlotter,
+        LinearBinning: LinearBinningPlotter,
+        CartesianProductBinning: CartesianProductBinningPlotter,
+        RectilinearBinning: RectilinearBinningPlotter,
+    }
+    for kind, plotter in registry.items():
+        plotter_for.register(kind, plotter)
+    return plotter_for
+
+
 def get_plotter(obj: Any, *args: Any, **kwargs: Any) -> Plotter:
     """Return a plotter suited to ``obj``.
 
-    Dispatch, checked in this order with :func:`isinstance`:
+    The plotter is the one registered for the nearest class of ``obj`` (its own
+    class first, then its bases in method resolution order):
 
     ==============================  =================================
     ``obj``                         plotter
@@ -55,18 +91,4 @@ def get_plotter(obj: Any, *args: Any, **kwargs: Any) -> Plotter:
     ...
     TypeError: No known Plotter class for type <class 'list'>
     """
-    # Imported on use: `import remu.plotting` stays light and free of import cycles.
-    from remu import binning
-
-    if isinstance(obj, binning.RectilinearBinning):
-        return RectilinearBinningPlotter(obj, *args, **kwargs)
-    if isinstance(obj, binning.LinearBinning):
-        return LinearBinningPlotter(obj, *args, **kwargs)
-    if isinstance(obj, binning.CartesianProductBinning):
-        return CartesianProductBinningPlotter(obj, *args, **kwargs)
-    if isinstance(obj, binning.Binning):
-        return BinningPlotter(obj, *args, **kwargs)
-    if isinstance(obj, np.ndarray):
-        return ArrayPlotter(obj, *args, **kwargs)
-    msg = f"No known Plotter class for type {type(obj)}"
-    raise TypeError(msg)
+    return _plotter_for()(obj, *args, **kwargs)
