@@ -833,3 +833,15 @@ class ResponseMatrix:
             nuisance_indices=nuisance_indices,
             impossible_indices=impossible_indices,
         )
+
+    def __repr__(self) -> str:
+        """One line: both binnings, the filled events and the special indices."""
+        from remu._notebook import response_repr
+
+        return response_repr(self)
+
+    def _repr_html_(self) -> str:
+        """An HTML summary for notebooks: totals, special indices and both binnings."""
+        from remu._notebook import response_html
+
+        return response_html(self)
