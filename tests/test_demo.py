@@ -154,6 +154,34 @@ def test_step00_outputs(first_steps):
     assert abs(events["modelA"]["truth"] - 10000) < 5 * np.sqrt(10000)
 
 
+def test_step00_scikit_hep_outputs(first_steps):
+    """An mplhep figure and a ROOT file written by uproot, read back and compared."""
+    import uproot
+
+    from remu import binning
+
+    folder = first_steps / "00"
+    assert (folder / "real_data_mplhep.png").stat().st_size > 10000
+    reco = binning.yaml.full_load((folder / "reco-binning.yml").read_text())
+    with uproot.open(folder / "reco_histograms.root") as f:
+        for stem in ("real_data", "modelA_data", "modelB_data"):
+            reco.reset()
+            reco.fill_from_csv_file(str(folder / f"{stem}.txt"))
+            th2 = f[stem]
+            assert th2.classname == "TH2D"
+            # the 8 x 8 bins with open-ended outer bins: 6 x 6 finite bins plus flow
+            assert th2.values().shape == (6, 6)
+            assert np.array_equal(th2.values(flow=True), reco.values(flow=True))
+            assert np.array_equal(th2.variances(flow=True), reco.variances(flow=True))
+            assert th2.values(flow=True).sum() == reco.get_values_as_ndarray().sum()
+            th1 = f[f"{stem}_x"]
+            assert th1.classname == "TH1D"
+            assert np.array_equal(th1.values(flow=True), reco.project("reco_x").values(flow=True))
+            assert np.array_equal(th1.axis().edges(), [-3, -2, -1, 0, 1, 2, 3])
+    summary = step_results(first_steps, "00")["scikit_hep"]
+    assert summary["histograms"]["real_data"] == "TH2D"
+
+
 def test_step01_outputs(first_steps):
     folder = first_steps / "01"
     for name in (
@@ -240,6 +268,25 @@ def test_step03_systematics(full_chain):
         assert np.all(npz["weights"] == 1.0)
     p = step_results(full_chain, "03")["p_values"]
     assert all(0.0 <= v <= 1.0 for v in p.values())
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:jsonschema.RefResolver is deprecated:DeprecationWarning")
+def test_step03_pyhf_export(full_chain):
+    """The exported workspace validates, and pyhf's fit agrees with remu's.
+
+    Tolerance: a quarter of the ≈ 5 % statistical uncertainty of the model weight.
+    """
+    import pyhf
+
+    spec = json.loads((full_chain / "03" / "modelB_syst_pyhf.json").read_text())
+    model = pyhf.Workspace(spec).model()
+    assert model.config.poi_name == "mu_modelB"
+    result = step_results(full_chain, "03")["pyhf"]["modelB_syst"]
+    syst, _ = fit(full_chain, "03", "modelB_syst")
+    assert result["remu"] == pytest.approx(syst[0])
+    assert abs(result["pyhf"] - syst[0]) < 0.25 * 0.05 * syst[0]
+    assert 1 <= result["histosys_components"] <= 8
 
 
 @pytest.mark.slow

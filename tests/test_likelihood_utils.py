@@ -30,7 +30,11 @@ def test_module_imports_only_numpy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-    assert set(likelihood_utils.__all__) == {"emcee_sampler", "emcee_initial_guess"}
+    assert set(likelihood_utils.__all__) == {
+        "emcee_sampler",
+        "emcee_initial_guess",
+        "to_pyhf_workspace",
+    }
 
 
 def test_emcee_run_from_initial_guess():

@@ -33,10 +33,10 @@ HERE = Path(__file__).resolve().parent
 
 #: step -> (script, one-line description)
 STEPS: dict[str, tuple[str, str]] = {
-    "00": ("step00_binnings.py", "simulate data, fill and plot binnings"),
+    "00": ("step00_binnings.py", "simulate data, fill, plot binnings; mplhep, uproot"),
     "01": ("step01_response_matrix.py", "response matrices, truth binning optimisation"),
     "02": ("step02_fit_models.py", "likelihood fits, p-values, confidence intervals"),
-    "03": ("step03_detector_systematics.py", "detector systematics with 100 toy matrices"),
+    "03": ("step03_detector_systematics.py", "detector systematics with 100 toy matrices, pyhf"),
     "04": ("step04_mcmc.py", "Markov chain Monte Carlo with emcee"),
     "05": ("step05_backgrounds.py", "background and noise templates, nested binnings"),
     "06": ("step06_cross_sections.py", "cross sections, flux folding and flux uncertainties"),

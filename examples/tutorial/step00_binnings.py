@@ -5,6 +5,9 @@
 2. Fill a 2-D reco binning with each data set and plot it; overlay the three
    data sets as pseudo scatter plots.
 3. Same for the truth distributions of the two models.
+4. Hand the binnings to the scikit-hep tools: a remu binning is a UHI histogram,
+   so mplhep draws it and uproot writes it to a ROOT file (open-ended outer bins
+   become the under-/overflow bins); ``to_hist`` gives a ``hist.Hist``.
 
 Run inside ``<output>/00``; writes the five CSV event files used by every later step.
 """
@@ -75,11 +78,55 @@ def plot_truth() -> None:
     pltr.savefig("compare_truth.png")
 
 
+def scikit_hep() -> dict[str, Any]:
+    """mplhep figures of the real data and a ROOT file of all reco histograms."""
+    import matplotlib.pyplot as plt
+    import mplhep
+    import uproot
+
+    with open("reco-binning.yml") as f:
+        reco_binning = binning.yaml.full_load(f)
+    histograms = {}
+    for stem in ("real_data", "modelA_data", "modelB_data"):
+        reco_binning.reset()
+        reco_binning.fill_from_csv_file(f"{stem}.txt")
+        histograms[stem] = reco_binning.clone()
+
+    data = histograms["real_data"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
+    mplhep.histplot(data.project("reco_x"), ax=ax1, histtype="errorbar", label="data")
+    for stem, label in (("modelA_data", "model A"), ("modelB_data", "model B")):
+        # 100 years of Monte Carlo against 10 years of data
+        mc = histograms[stem].project("reco_x")
+        mc.set_values_from_ndarray(mc.get_values_as_ndarray() / 10)
+        mc.set_sumw2_from_ndarray(mc.get_sumw2_as_ndarray() / 100)
+        mplhep.histplot(mc, ax=ax1, label=f"{label} / 10")
+    ax1.set_xlabel("reco_x")
+    ax1.legend()
+    mplhep.hist2dplot(data, ax=ax2)
+    ax2.set_xlabel("reco_x")
+    ax2.set_ylabel("reco_y")
+    fig.savefig("real_data_mplhep.png")
+    plt.close(fig)
+
+    with uproot.recreate("reco_histograms.root") as f:
+        for stem, hist2d in histograms.items():
+            f[stem] = hist2d  # a TH2D; the open-ended bins are its flow bins
+            f[f"{stem}_x"] = hist2d.project("reco_x")  # a TH1D
+    with uproot.open("reco_histograms.root") as f:
+        th2 = f["real_data"]
+        written = {key.split(";")[0]: f[key].classname for key in f.keys(cycle=False)}
+        inside = float(th2.values().sum())
+        total = float(th2.values(flow=True).sum())
+    print(f"reco_histograms.root: {written}; real data {inside:g} events inside, {total:g} in all")
+    return {"root_file": "reco_histograms.root", "histograms": written, "events_in_all": total}
+
+
 def main(settings: common.Settings) -> dict[str, Any]:
     counts = simulate(settings)
     plot_reco({"data": "real_data.txt", "model A": "modelA_data.txt", "model B": "modelB_data.txt"})
     plot_truth()
-    return {"events": counts}
+    return {"events": counts, "scikit_hep": scikit_hep()}
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@
    ``ResponseMatrixArrayBuilder`` (which also folds in the MC statistics).
 3. Fit the model templates with the nominal matrix and with the 100 varied
    matrices (marginal likelihood); p-values and p-value scans of the weight.
+4. Export the model B fit with systematics as a pyhf workspace (the toy matrices
+   become shared ``histosys`` nuisance parameters) and fit it with pyhf.
 
 Run inside ``<output>/03``; reads step 00's files and step 01's matrix and binnings.
 """
@@ -202,11 +204,38 @@ def fit_models(settings: common.Settings) -> dict[str, Any]:
     return results
 
 
+def export_pyhf(results: dict[str, Any]) -> dict[str, Any]:
+    """Model B with the toy matrices as a pyhf workspace, fitted by pyhf."""
+    import pyhf
+
+    from remu.likelihood_utils import to_pyhf_workspace
+
+    # pyhf 0.7 uses a jsonschema API that newer jsonschema versions deprecate
+    warnings.filterwarnings("ignore", message="jsonschema.RefResolver is deprecated")
+    reco_binning = load("../01/reco-binning.yml")
+    truth_binning = load("../01/optimised-truth-binning.yml")
+    reco_binning.fill_from_csv_file("../00/real_data.txt")
+    data = reco_binning.get_entries_as_ndarray()
+    shape = likelihood.TemplatePredictor([template(truth_binning, "../00/modelB_truth.txt")])
+    predictor = likelihood.ResponseMatrixPredictor("response_matrix.npz").compose(shape)
+    spec = to_pyhf_workspace(predictor, data, sample_names=["modelB"])
+    common.save_json("modelB_syst_pyhf.json", spec)
+    model = pyhf.Workspace(spec).model()
+    bestfit = pyhf.infer.mle.fit(list(data) + model.config.auxdata, model)
+    weight = float(bestfit[model.config.par_slice("mu_modelB")][0])
+    remu_weight = results["fits"]["modelB_syst"]["x"][0]
+    n_pc = sum(1 for p in model.config.par_order if p.startswith("remu_response_pc"))
+    print(f"pyhf: model B weight {weight:.1f} (remu {remu_weight:.1f}), {n_pc} histosys components")
+    return {"modelB_syst": {"pyhf": weight, "remu": remu_weight, "histosys_components": n_pc}}
+
+
 def main(settings: common.Settings) -> dict[str, Any]:
     vary(settings)
     plot_data(settings.n_detector_toys)
     build_response_matrix(settings.n_detector_toys)
-    return fit_models(settings)
+    results = fit_models(settings)
+    results["pyhf"] = export_pyhf(results)
+    return results
 
 
 if __name__ == "__main__":

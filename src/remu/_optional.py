@@ -16,6 +16,7 @@ _EXTRAS = {
     "iminuit": "iminuit",
     "hist": "hist",
     "tqdm": "progress",
+    "pyhf": "pyhf",
 }
 
 

@@ -10,7 +10,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["emcee_initial_guess", "emcee_sampler"]
+from remu._interop.pyhf import to_pyhf_workspace
+
+__all__ = ["emcee_initial_guess", "emcee_sampler", "to_pyhf_workspace"]
 
 
 def emcee_sampler(likelihood_calculator: Any, nwalkers: int | None = None, **kwargs: Any) -> Any:

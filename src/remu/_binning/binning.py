@@ -624,6 +624,12 @@ class Binning(RemuYAMLObject):
     def __repr__(self) -> str:
         return format_repr(self)
 
+    def _repr_html_(self) -> str:
+        """An HTML summary for notebooks: structure and totals (``repr`` stays eval-able)."""
+        from remu._notebook import binning_html
+
+        return binning_html(self)
+
     def __eq__(self, other: object) -> bool:
         # Values and types are ignored (QUIRK Q34); foreign objects compare unequal (Q1).
         if not isinstance(other, Binning):

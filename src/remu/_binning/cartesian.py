@@ -21,6 +21,7 @@ from remu._binning.binning import Binning, LazyBins
 from remu._binning.bins import ARRAY_KEYS, CartesianProductBin
 from remu._binning.events import Columns
 from remu._binning.phasespace import PhaseSpace
+from remu._binning.uhi import GridHistogramMethods as _Grid
 
 __all__ = ["CartesianProductBinning"]
 
@@ -254,3 +255,12 @@ class CartesianProductBinning(Binning):
         )
 
     __hash__ = None  # type: ignore[assignment]
+
+    # -- UHI PlottableHistogram protocol and hist conversion (remu._binning.uhi) -------
+    # Only products of grids without subbinnings qualify; the others raise TypeError.
+    axes = _Grid.axes
+    kind = _Grid.kind
+    values = _Grid.values
+    variances = _Grid.variances
+    counts = _Grid.counts
+    to_hist = _Grid.to_hist

@@ -11,6 +11,7 @@ from remu._binning.binning import Binning, LazyBins
 from remu._binning.bins import ARRAY_KEYS, RectangularBin
 from remu._binning.events import Columns
 from remu._binning.phasespace import PhaseSpace
+from remu._binning.uhi import GridHistogramMethods as _Grid
 
 __all__ = ["LinearBinning", "check_edges", "merge_edges_along_axis"]
 
@@ -207,3 +208,72 @@ class LinearBinning(Binning):
         )
 
     __hash__ = None  # type: ignore[assignment]
+
+    # -- UHI PlottableHistogram protocol and hist conversion (remu._binning.uhi) -------
+    axes = _Grid.axes
+    kind = _Grid.kind
+    values = _Grid.values
+    variances = _Grid.variances
+    counts = _Grid.counts
+    to_hist = _Grid.to_hist
+
+    @classmethod
+    def from_hist(
+        cls,
+        histogram: Any,
+        *,
+        variable: str | None = None,
+        include_upper: bool = False,
+        flow: bool = True,
+    ) -> LinearBinning:
+        """A filled binning from a 1-D ``hist.Hist``, boost-histogram or UHI histogram.
+
+        Parameters
+        ----------
+        histogram : UHI PlottableHistogram
+            One continuous axis (``Regular``, ``Variable``), kind ``"COUNT"``, with
+            variances (``Weight``, ``Int64`` or unweighted ``Double`` storage).
+        variable : str, optional
+            The variable name; default the axis name.
+        include_upper : bool
+            Bin convention of the new binning (hist bins are ``[lower, upper)``).
+        flow : bool
+            Whether the histogram's flow bins become open-ended outer bins (edges
+            ``-inf``/``+inf``) with their contents; if false they are left out.
+
+        Returns
+        -------
+        LinearBinning
+            Values and ``sumw2`` exactly as stored; entries are the effective
+            entries ``round(values**2 / variances)`` (0 where the variance is 0): the
+            true entries for unweighted fills, ``Int64`` storage or equal weights.
+
+        Raises
+        ------
+        TypeError
+            If the input is no UHI histogram, or its axis is discrete or circular.
+        ValueError
+            For another number of axes, kind ``"MEAN"``, missing or negative variances,
+            non-finite values, or an axis without a name when `variable` is not given.
+
+        Examples
+        --------
+        >>> import hist
+        >>> h = hist.Hist.new.Reg(4, 0, 2, name="x").Weight()
+        >>> _ = h.fill([0.1, 0.7, 1.9, 5.0], weight=[1.0, 2.0, 1.0, 3.0])
+        >>> lb = LinearBinning.from_hist(h)
+        >>> lb.bin_edges.tolist()
+        [-inf, 0.0, 0.5, 1.0, 1.5, 2.0, inf]
+        >>> lb.get_values_as_ndarray().tolist()
+        [0.0, 1.0, 2.0, 0.0, 1.0, 3.0]
+        """
+        from remu._interop.hist import read_histogram
+
+        name, edges, arrays = read_histogram(
+            histogram,
+            n_axes=1,
+            variables=None if variable is None else [variable],
+            flow=flow,
+            what="LinearBinning.from_hist",
+        )
+        return cls(name[0], edges[0], include_upper=include_upper, **arrays)

@@ -243,3 +243,64 @@ class RectilinearBinning(CartesianProductBinning):
         )
 
     __hash__ = None  # type: ignore[assignment]
+
+    @classmethod
+    def from_hist(
+        cls,
+        histogram: Any,
+        *,
+        variables: Iterable[str] | None = None,
+        include_upper: bool = False,
+        flow: bool = True,
+    ) -> RectilinearBinning:
+        """A filled binning from a ``hist.Hist``, boost-histogram or UHI histogram.
+
+        Parameters
+        ----------
+        histogram : UHI PlottableHistogram
+            Continuous axes only (``Regular``, ``Variable``), kind ``"COUNT"``, with
+            variances (``Weight``, ``Int64`` or unweighted ``Double`` storage).
+        variables : sequence of str, optional
+            One name per axis; default the axis names.
+        include_upper : bool
+            Bin convention of the new binning (hist bins are ``[lower, upper)``).
+        flow : bool
+            Whether flow bins become open-ended outer bins (edges ``-inf``/``+inf``)
+            with their contents; if false they are left out.
+
+        Returns
+        -------
+        RectilinearBinning
+            Values and ``sumw2`` exactly as stored; entries are the effective
+            entries ``round(values**2 / variances)`` (0 where the variance is 0): the
+            true entries for unweighted fills, ``Int64`` storage or equal weights.
+
+        Raises
+        ------
+        TypeError
+            If the input is no UHI histogram, or an axis is discrete or circular.
+        ValueError
+            For kind ``"MEAN"``, missing or negative variances, non-finite values,
+            `variables` of the wrong length, or unnamed or duplicate axis names.
+
+        Examples
+        --------
+        >>> import hist
+        >>> h = hist.Hist.new.Var([0, 1, 3], name="x").Reg(2, 0, 1, name="y", flow=False).Int64()
+        >>> _ = h.fill(x=[0.5, 2.0, 2.5], y=[0.2, 0.7, 0.7])
+        >>> rl = RectilinearBinning.from_hist(h)
+        >>> rl.variables, rl.bins_shape
+        (('x', 'y'), (4, 2))
+        >>> rl.get_entries_as_ndarray(shape=rl.bins_shape)[1:3].tolist()
+        [[1, 0], [0, 2]]
+        """
+        from remu._interop.hist import read_histogram
+
+        names, edges, arrays = read_histogram(
+            histogram,
+            n_axes=None,
+            variables=None if variables is None else list(variables),
+            flow=flow,
+            what="RectilinearBinning.from_hist",
+        )
+        return cls(names, edges, include_upper=include_upper, **arrays)

@@ -769,3 +769,79 @@ class ResponseMatrix:
             sparse_indices=sparse_indices,
             compress=compress,
         )
+
+    # ------------------------------------------------- scikit-hep and notebooks
+
+    def to_hist(
+        self,
+        content: str = "mean",
+        *,
+        expected_weight: float = 1.0,
+        nuisance_indices: Iterable[int] | None = None,
+        impossible_indices: Iterable[int] | None = None,
+    ) -> Any:
+        """The matrix as a 2-D ``hist.Hist``, reco × truth (``pip install 'remu[hist]'``).
+
+        Element ``[i, j]`` is reco data index ``i``, truth data index ``j``, as in
+        :meth:`get_mean_response_matrix_as_ndarray`; the axes are named ``"reco"`` and
+        ``"truth"``. A :class:`~remu.binning.LinearBinning` with finite edges and no
+        subbinnings gives a ``Variable`` axis with its edges; any other binning
+        (several variables, nested or generic binnings, open-ended bins) gives a
+        plain ``Integer`` axis of its data indices ``0 .. data_size - 1``, without
+        flow bins, so that every element is plotted and written to ROOT.
+
+        Parameters
+        ----------
+        content : {"mean", "values", "entries"}
+            ``"mean"``: the posterior mean response matrix with its statistical
+            variance (``Weight`` storage); ``"values"``: the filled response
+            histogram, sums of weights and of squared weights (``Weight``);
+            ``"entries"``: its numbers of events (``Int64``).
+        expected_weight, nuisance_indices, impossible_indices
+            Options of the mean matrix (``content="mean"`` only), as in
+            :meth:`get_mean_response_matrix_as_ndarray`.
+
+        Returns
+        -------
+        hist.Hist
+
+        Raises
+        ------
+        ValueError
+            For an unknown `content`.
+        ImportError
+            If hist is not installed.
+
+        Examples
+        --------
+        >>> from remu import binning, migration
+        >>> r = migration.ResponseMatrix(binning.LinearBinning("x", [0, 1, 2, 3]),
+        ...                              binning.LinearBinning("t", [0, 1, 2]))
+        >>> r.fill({"x": [0.5, 1.5, 2.5], "t": [0.5, 0.6, 1.5]})
+        >>> h = r.to_hist("entries")
+        >>> h.axes.name, h.values().tolist()
+        (('reco', 'truth'), [[1, 0], [1, 0], [0, 1]])
+        >>> r.to_hist().values().shape
+        (3, 2)
+        """
+        from remu._interop.hist import response_to_hist
+
+        return response_to_hist(
+            self,
+            content,
+            expected_weight=expected_weight,
+            nuisance_indices=nuisance_indices,
+            impossible_indices=impossible_indices,
+        )
+
+    def __repr__(self) -> str:
+        """One line: both binnings, the filled events and the special indices."""
+        from remu._notebook import response_repr
+
+        return response_repr(self)
+
+    def _repr_html_(self) -> str:
+        """An HTML summary for notebooks: totals, special indices and both binnings."""
+        from remu._notebook import response_html
+
+        return response_html(self)

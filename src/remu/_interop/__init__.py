@@ -1,0 +1,1 @@
+"""Bridges to other scikit-hep tools: hist (``hist.py``) and pyhf (``pyhf.py``)."""
