@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from matplotlib.axes import Axes
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from numpy.testing import assert_allclose
 
 from remu import binning, matrix_utils, migration, plotting
 
@@ -126,3 +128,99 @@ def test_plots_with_subbinnings_use_bin_numbers(tmp_path):
     sd = np.sqrt(rm.get_statistical_variance_as_ndarray()).max(axis=0)
     assert sd.shape == (3,)
     assert np.all(np.isfinite(sd))
+
+
+def _layer(axes, label, panel=0):
+    """The band labelled ``label`` in panel ``panel`` (each call of plot_array adds one)."""
+    (band,) = [c for c in np.ravel(axes)[panel].collections if c.get_label() == label]
+    return band
+
+
+def _step_heights(band, n_bins):
+    """Bin heights of a step band, in bin order.
+
+    The outline of ``fill_between(..., step="post")`` starts at the lower left
+    corner and runs along the upper edge with two vertices per bin: vertex
+    ``1 + 2 i`` is the upper left corner of bin ``i``.
+    """
+    return band.get_paths()[0].vertices[1 : 2 * n_bins : 2, 1]
+
+
+def _truth_pair_1d(seed_a, seed_b, shift=0.0):
+    truth = binning.LinearBinning("true_x", [0, 1, 2, 3, 4])
+    return make(seed_a, truth=truth), make(seed_b, truth=truth, shift=shift)
+
+
+def _independent_distance(first, second, seed):
+    """m @ inv(cov) @ m per truth bin, from the draws the implementation makes."""
+    gen = np.random.default_rng(seed)
+    n_reco, n_truth = first.reco_binning.data_size, first.truth_binning.data_size
+    cols = np.arange(n_truth)
+    toys_a = first.generate_random_response_matrices(size=n_reco + 100, truth_indices=cols, rng=gen)
+    toys_b = second.generate_random_response_matrices(
+        size=n_reco + 100, truth_indices=cols, rng=gen
+    )
+    m = first.get_mean_response_matrix_as_ndarray() - second.get_mean_response_matrix_as_ndarray()
+    out = []
+    for j in cols:
+        cov = np.cov(toys_a[:, :, j] - toys_b[:, :, j], rowvar=False)
+        out.append(m[:, j] @ np.linalg.solve(cov, m[:, j]))
+    return np.array(out)
+
+
+def _independent_expectation(first, second):
+    """N_reco * min(1, n / (2 * prior events)), n the fewer reconstructed entries."""
+    n_reco = first.reco_binning.data_size
+    n = np.minimum(
+        first.get_response_entries_as_ndarray(shape=(n_reco, -1)).sum(axis=0),
+        second.get_response_entries_as_ndarray(shape=(n_reco, -1)).sum(axis=0),
+    )
+    return n_reco * np.minimum(1.0, n / (2.0 * min(n_reco, 3)))
+
+
+@pytest.mark.parametrize(("seeds", "shift"), [((1, 2), 0.0), ((3, 4), 0.4), ((5, 6), 1.0)])
+def test_mahalanobis_plot_draws_distance_and_expectation(seeds, shift):
+    a, b = _truth_pair_1d(*seeds, shift=shift)
+    fig, axes = matrix_utils.plot_mahalanobis_distance(a, b, rng=7)
+    assert isinstance(fig, Figure)
+    expected = _layer(axes, "expected")
+    distance = _layer(axes, r"$D_M^2$")
+    # the expectation is drawn first: first colour of the cycle, dashed
+    assert_allclose(expected.get_edgecolor()[0], to_rgba("C0"))
+    assert_allclose(distance.get_edgecolor()[0], to_rgba("C1"))
+    assert expected.get_linestyle()[0][1] is not None  # a dash pattern
+    assert distance.get_linestyle()[0][1] is None  # solid
+    assert_allclose(_step_heights(expected, 4), _independent_expectation(a, b))
+    assert_allclose(_step_heights(distance, 4), _independent_distance(a, b, 7), rtol=1e-7)
+    assert [t.get_text() for t in axes[0, 0].get_legend().get_texts()] == [
+        "expected",
+        r"$D_M^2$",
+    ]
+
+
+def test_mahalanobis_plot_without_expectation_and_with_plot_keywords():
+    a, b = _truth_pair_1d(1, 2, shift=0.5)
+    _fig, axes = matrix_utils.plot_mahalanobis_distance(
+        a, b, plot_expectation=False, rng=3, color="red", linewidth=3
+    )
+    (band,) = np.ravel(axes)[0].collections
+    assert band.get_label() == r"$D_M^2$"
+    assert_allclose(band.get_facecolor()[0], to_rgba("red"))
+    assert band.get_linewidth()[0] == 3
+    assert_allclose(_step_heights(band, 4), _independent_distance(a, b, 3), rtol=1e-7)
+    assert axes[0, 0].get_legend() is None
+    with pytest.raises(TypeError, match="linestyle"):
+        matrix_utils.plot_mahalanobis_distance(a, b, linestyle="dotted", rng=3)
+
+
+def test_mahalanobis_plot_sums_distances_over_other_truth_variables(pair):
+    a, b = pair  # truth: 4 x 2 rectilinear
+    _fig, axes = matrix_utils.plot_mahalanobis_distance(a, b, rng=4)
+    per_bin = _independent_distance(a, b, 4).reshape(4, 2)
+    # top-left panel: true_x, each bin the sum over true_y (squared distances of
+    # independent bins add up, as do their expectations)
+    assert_allclose(_step_heights(_layer(axes, r"$D_M^2$"), 4), per_bin.sum(axis=1), rtol=1e-7)
+    assert_allclose(
+        _step_heights(_layer(axes, "expected"), 4),
+        _independent_expectation(a, b).reshape(4, 2).sum(axis=1),
+    )

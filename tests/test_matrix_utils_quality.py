@@ -147,3 +147,109 @@ def test_block_mahalanobis2():
     D = matrix_utils._block_mahalanobis2(X, mu, inv)
     assert D.shape == (7, 2)
     assert_allclose(D[:, 1], 2 * ((X[:, 1] - 1) ** 2).sum(axis=-1))
+
+
+# ---------------------------------------------------------------------------
+# Regression: the distances and both p-values, recomputed here from the same
+# random matrices with a deliberately different NumPy formula (a loop over truth
+# bins with np.cov and np.linalg.solve, instead of the batched einsum/inverse).
+
+REGRESSION_PAIRS = {
+    "similar": ({"n_events": 3000, "seed": 1}, {"n_events": 2000, "seed": 2, "shift": 0.3}),
+    "sparse": ({"n_events": 40, "seed": 3}, {"n_events": 500, "seed": 4}),
+    "shifted": ({"n_events": 4000, "seed": 5}, {"n_events": 4000, "seed": 6, "shift": 1.0}),
+    "wide": (
+        {"n_events": 6000, "seed": 7, "n_reco": 7, "n_truth": 6},
+        {"n_events": 6000, "seed": 8, "n_reco": 7, "n_truth": 6},
+    ),
+}
+
+
+def _independent_distances(first, second, truth_indices, n_throws, seed):
+    """Null distance and per-throw distances per truth bin, one bin at a time.
+
+    The random matrices are drawn as the implementation draws them: one
+    generator seeded with ``seed``, all (sorted, unique) truth bins of the first
+    matrix at once, then those of the second.
+    """
+    gen = np.random.default_rng(seed)
+    cols = np.unique(truth_indices)
+    toys_a = first.generate_random_response_matrices(size=n_throws, truth_indices=cols, rng=gen)
+    toys_b = second.generate_random_response_matrices(size=n_throws, truth_indices=cols, rng=gen)
+    mean_a = first.get_mean_response_matrix_as_ndarray(truth_indices=cols)
+    mean_b = second.get_mean_response_matrix_as_ndarray(truth_indices=cols)
+    null, throws = {}, {}
+    for k, j in enumerate(cols):
+        diff = toys_a[:, :, k] - toys_b[:, :, k]  # (throws, reco)
+        cov = np.cov(diff, rowvar=False)
+        m = mean_a[:, k] - mean_b[:, k]
+        null[j] = float(m @ np.linalg.solve(cov, m))
+        dev = diff - m
+        throws[j] = np.array([d @ np.linalg.solve(cov, d) for d in dev])
+    return (
+        np.array([null[j] for j in truth_indices]),
+        np.stack([throws[j] for j in truth_indices], axis=1),
+    )
+
+
+@pytest.mark.parametrize("name", sorted(REGRESSION_PAIRS))
+@pytest.mark.parametrize("seed", [0, 11])
+def test_distances_match_independent_per_bin_formula(name, seed):
+    kw_a, kw_b = REGRESSION_PAIRS[name]
+    a, b = make(**kw_a), make(**kw_b)
+    n_truth = a.truth_binning.data_size
+    n_reco = a.reco_binning.data_size
+    null, throws = _independent_distances(a, b, list(range(n_truth)), n_reco + 100, seed)
+    assert_allclose(matrix_utils.mahalanobis_distance(a, b, rng=seed), null, rtol=1e-8)
+    picked = [2, 0, 2]
+    null_p, throws_p = _independent_distances(a, b, picked, 150, seed)
+    d, t = matrix_utils.mahalanobis_distance(
+        a, b, N=150, truth_indices=picked, return_distances_from_mean=True, rng=seed
+    )
+    assert_allclose(d, null_p, rtol=1e-8)
+    assert_allclose(t, throws_p, rtol=1e-8, atol=1e-12)
+    assert throws.shape == (n_reco + 100, n_truth)
+
+
+@pytest.mark.parametrize("name", sorted(REGRESSION_PAIRS))
+@pytest.mark.parametrize("seed", [0, 11])
+def test_compatibility_matches_independent_formula(name, seed):
+    kw_a, kw_b = REGRESSION_PAIRS[name]
+    a, b = make(**kw_a), make(**kw_b)
+    n_reco = a.reco_binning.data_size
+    # the selection: truth bins whose rough expected distance reaches half of N_reco
+    n_a = a.get_response_entries_as_ndarray(shape=(n_reco, -1)).sum(axis=0)
+    n_b = b.get_response_entries_as_ndarray(shape=(n_reco, -1)).sum(axis=0)
+    prior_events = min(n_reco, 3)
+    expected = n_reco * np.clip(np.minimum(n_a, n_b) / (2 * prior_events), 0, 1)
+    selected = [j for j, e in enumerate(expected) if e >= 0.5 * n_reco]
+    count, chi2, null, distances, df = matrix_utils.compatibility(
+        a, b, min_quality=0.5, return_all=True, rng=seed
+    )
+    null_bins, throw_bins = _independent_distances(a, b, selected, n_reco + 100, seed)
+    assert df == len(selected) * n_reco
+    assert null == pytest.approx(null_bins.sum(), rel=1e-8)
+    assert_allclose(distances, throw_bins.sum(axis=1), rtol=1e-8)
+    assert count == pytest.approx(np.mean(throw_bins.sum(axis=1) >= null_bins.sum()), abs=1e-12)
+    assert chi2 == pytest.approx(stats.chi2.sf(null_bins.sum(), df), rel=1e-6)
+    # the short form returns the same two numbers, typed as the reference types them
+    short = matrix_utils.compatibility(a, b, min_quality=0.5, rng=seed)
+    assert short == (count, chi2)
+    assert type(short[0]) is float
+    assert type(short[1]) is np.float64
+    assert type(null) is np.float64
+
+
+@pytest.mark.parametrize("seed", [0, 11])
+def test_compatibility_with_explicit_truth_indices_and_n(pair, seed):
+    a, b = pair
+    count, chi2, null, distances, df = matrix_utils.compatibility(
+        a, b, truth_indices=[1, 3], N=120, return_all=True, rng=seed
+    )
+    null_bins, throw_bins = _independent_distances(a, b, [1, 3], 120, seed)
+    assert df == 8
+    assert chi2 == pytest.approx(stats.chi2.sf(null_bins.sum(), 8), rel=1e-6)
+    assert distances.shape == (120,)
+    assert null == pytest.approx(null_bins.sum(), rel=1e-8)
+    assert_allclose(distances, throw_bins.sum(axis=1), rtol=1e-8)
+    assert count == pytest.approx(np.mean(throw_bins.sum(axis=1) >= null_bins.sum()), abs=1e-12)
