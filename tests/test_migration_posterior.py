@@ -9,9 +9,12 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from numpy.testing import assert_allclose, assert_array_equal
 
+import remu.errors
 from remu._migration import posterior as P
+from remu.errors import IllegalResponseError
 
-# The worked example of the spec, as arrays: response entries [reco, truth].
+# A worked example (4 reco x 4 truth bins, unit weights) as arrays: response
+# entries [reco, truth].
 E = np.array([[0, 1, 0, 0], [0, 1, 0, 1], [0, 0, 1, 0], [0, 0, 1, 1]])
 T_ENTRIES = np.array([2, 3, 2, 2])
 T_VALUES = np.array([2.0, 4.0, 2.0, 2.0])
@@ -69,10 +72,14 @@ def test_nuisance_and_impossible():
 
 
 def test_more_reconstructed_than_true_raises():
-    with pytest.raises(RuntimeError, match="More reconstructed than true"):
+    # column 1 has 2 reconstructed entries, but only 1 true entry
+    with pytest.raises(IllegalResponseError, match="More reconstructed than true") as info:
         P.stat_error_parameters(
             E, np.array([2, 1, 2, 2]), E * 1.0, T_VALUES, E * 1.0, T_SUMW2, n_vars=1
         )
+    assert isinstance(info.value, RuntimeError)  # what ReMU raises
+    assert "column(s) [1]" in str(info.value)
+    assert "[2] reconstructed but only [1] true" in str(info.value)
 
 
 def test_all_impossible_raises():
@@ -124,7 +131,7 @@ def test_toys_reproduce_closed_form_moments():
     # standard error of the sample mean is sqrt(var / n); allow 5 sigma
     assert_allclose(toys.mean(axis=0), mean, atol=5 * np.sqrt(var.max() / 40000))
     assert_allclose(toys.var(axis=0), var, rtol=0.05, atol=1e-6)
-    # the spec's variance neglects only the product of the two variances
+    # the first-order variance neglects only the product of the two variances
     approx = P.statistical_variance(params)
     b0 = params.beta1 + params.beta2
     ve = params.beta1 * params.beta2 / (b0**2 * (b0 + 1))
@@ -220,3 +227,17 @@ def test_toys_without_truth_columns_or_with_one_reco_bin():
     # a single reco bin: the matrix is the efficiency, Beta(3, 3)
     assert toys.shape == (2000, 1, 1)
     assert toys.mean() == pytest.approx(0.5, abs=0.02)
+
+
+def test_illegal_response_through_a_response_matrix():
+    from remu import binning, migration
+
+    rm = migration.ResponseMatrix(
+        binning.LinearBinning("r", [0, 1, 2]), binning.LinearBinning("t", [0, 1, 2])
+    )
+    rm.fill(np.rec.fromarrays([[0.5, 0.5, 1.5], [0.5, 1.5, 0.5]], names="t,r"))
+    rm.set_truth_entries_from_ndarray([1, 1])  # truth bin 0 holds 2 reconstructed events
+    with pytest.raises(IllegalResponseError, match=r"column\(s\) \[0\]"):
+        rm.get_mean_response_matrix_as_ndarray()
+    assert IllegalResponseError.__doc__
+    assert "IllegalResponseError" in remu.errors.__all__

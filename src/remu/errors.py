@@ -7,11 +7,15 @@ implementation already catch, so ``except ValueError`` keeps working.
 from __future__ import annotations
 
 __all__ = [
+    "BinMergeError",
     "FileFormatError",
+    "IllegalResponseError",
     "InputError",
+    "InsufficientStatisticsError",
     "InvalidEventError",
     "MissingFieldError",
     "MissingVariableError",
+    "NoMergeNeighbourError",
     "RemuWarning",
 ]
 
@@ -54,4 +58,41 @@ class InvalidEventError(TypeError, IndexError):
 
     It subclasses :class:`TypeError` and :class:`IndexError`, the two errors the
     reference raises for lists of numbers and numeric arrays.
+    """
+
+
+class IllegalResponseError(RuntimeError):
+    """Response matrix contents that contradict each other.
+
+    For example a truth bin with more reconstructed than true events, which no
+    detector can produce: the response would have an efficiency above 1. The
+    message names the offending bins. A :class:`RuntimeError`, as in ReMU.
+    """
+
+
+class InsufficientStatisticsError(RuntimeError):
+    """Too few events for the requested statistical statement.
+
+    Raised by ``matrix_utils.compatibility`` when no truth bin holds enough
+    reconstructed events to reach ``min_quality``: with so few events the shared
+    prior dominates both matrices and a compatibility test says nothing. The
+    message gives the threshold and the best bin. A :class:`RuntimeError`, as in
+    ReMU.
+    """
+
+
+class BinMergeError(RuntimeError):
+    """A truth bin that ``matrix_utils.improve_stats`` cannot merge with a neighbour.
+
+    Raised for binning types without a notion of neighbouring bins, and for a
+    plain bin of a binning that has sub-binnings elsewhere (merging it would
+    need a sub-binning on one side only). A :class:`RuntimeError`, as in ReMU.
+    """
+
+
+class NoMergeNeighbourError(BinMergeError, ValueError):
+    """The truth bin to merge has no neighbour: its binning holds a single bin.
+
+    Both a :class:`BinMergeError` and a :class:`ValueError` (what ReMU raises
+    in this case, from ``argmin`` of an empty sequence).
     """

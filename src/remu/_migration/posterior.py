@@ -22,6 +22,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from remu.errors import IllegalResponseError
+
 __all__ = [
     "EPS",
     "StatParameters",
@@ -104,8 +106,9 @@ def stat_error_parameters(
 
     Raises
     ------
-    RuntimeError
-        If a truth column has fewer entries than its reconstructed cells.
+    remu.errors.IllegalResponseError
+        If a truth column has fewer entries than its reconstructed cells (a
+        :class:`RuntimeError`).
     ValueError
         If every reco bin is declared impossible.
 
@@ -126,8 +129,14 @@ def stat_error_parameters(
     beta1 = reconstructed.astype(np.float64) + 1.0
     waste = truth_entries - reconstructed
     if np.any(waste < 0):
-        msg = "Illegal response matrix: More reconstructed than true events!"
-        raise RuntimeError(msg)
+        bad = np.flatnonzero(waste < 0)
+        msg = (
+            f"Illegal response matrix: More reconstructed than true events! Truth "
+            f"column(s) {bad.tolist()} of the selection hold "
+            f"{reconstructed[bad].tolist()} reconstructed but only "
+            f"{np.asarray(truth_entries)[bad].tolist()} true entries"
+        )
+        raise IllegalResponseError(msg)
     beta2 = waste.astype(np.float64) + 1.0
     beta2[np.asarray(nuisance_columns, dtype=np.intp)] = EPS
 
@@ -191,7 +200,15 @@ def normalize_matrix(matrix: ArrayLike) -> NDArray[np.float64]:
         return matrix / total[..., np.newaxis, :]
 
 
-def _efficiency_smearing_weight(params: StatParameters):
+def _efficiency_smearing_weight(
+    params: StatParameters,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Posterior means of the three factors, and the Dirichlet totals.
+
+    Returns ``(eff, p, m, a0)``: the Beta mean of the efficiency per truth bin,
+    the Dirichlet mean of the smearing, the ratio of mean weights, and the sum
+    of the Dirichlet parameters per truth bin.
+    """
     eff = params.beta1 / (params.beta1 + params.beta2)
     a0 = params.alpha.sum(axis=0)
     with np.errstate(under="ignore"):
@@ -250,7 +267,10 @@ def statistical_variance(params: StatParameters) -> NDArray[np.float64]:
         eff_var = beta1 * beta2 / (b0**2 * (b0 + 1.0))
         p_var = alpha * (a0 - alpha) / (a0**2 * (a0 + 1.0))
         m_var = sigma[:-1] ** 2 / wj**2 + (w / wj**2) ** 2 * sigma[-1] ** 2
-        return m**2 * p**2 * eff_var + m**2 * p_var * eff**2 + m_var * p**2 * eff**2
+        variance: NDArray[np.float64] = (
+            m**2 * p**2 * eff_var + m**2 * p_var * eff**2 + m_var * p**2 * eff**2
+        )
+    return variance
 
 
 def _size_tuple(size: int | Sequence[int] | None) -> tuple[int, ...]:
@@ -327,7 +347,7 @@ def _gammas_and_totals(
     """
     rng.standard_gamma(alpha, size=out.shape, out=out)
     with np.errstate(under="ignore"):
-        total = out.sum(axis=axis, keepdims=True)
+        total: NDArray[np.float64] = out.sum(axis=axis, keepdims=True)
     bad = np.flatnonzero(~(total > 0))
     if bad.size:
         _redraw_in_log_space(out, alpha, axis, bad, rng)
