@@ -7,8 +7,15 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import stats
 
+import remu.errors
 from remu import binning, matrix_utils, migration
-from remu._migration.quality import difference_distances
+from remu._migration.quality import (
+    chi2_probability,
+    count_probability,
+    difference_distances,
+    quality_truth_bins,
+)
+from remu.errors import InsufficientStatisticsError
 
 
 def make(n_events, shift=0.0, seed=0, n_reco=4, n_truth=5, **kwargs):
@@ -27,7 +34,7 @@ def pair():
     return make(5000, seed=1), make(5000, seed=2)
 
 
-def test_distance_shapes_spec_example(pair):
+def test_distance_shapes(pair):
     a, b = pair
     d = matrix_utils.mahalanobis_distance(a, b, rng=1)
     assert d.shape == (5,)
@@ -76,7 +83,7 @@ def test_compatible_versus_incompatible(pair):
     assert chi2 < 1e-6
 
 
-def test_compatibility_return_all_spec_example(pair):
+def test_compatibility_return_all(pair):
     a, b = pair
     res = matrix_utils.compatibility(a, b, min_quality=0.0, return_all=True, rng=5)
     count, chi2, null, distances, df = res
@@ -90,8 +97,57 @@ def test_compatibility_return_all_spec_example(pair):
 
 def test_compatibility_needs_quality_bins():
     a, b = make(3, seed=1), make(3, seed=2)
-    with pytest.raises(RuntimeError, match="No bins with required quality"):
+    with pytest.raises(InsufficientStatisticsError, match="No bins with required quality") as info:
         matrix_utils.compatibility(a, b)
+    assert isinstance(info.value, RuntimeError)  # what ReMU raises
+    expected = matrix_utils._expected_mahalanobis_distance(a, b)
+    best = int(np.argmax(expected))
+    message = str(info.value)
+    assert "0.95 * 4 = 3.8" in message
+    assert f"{expected[best]:.3g} in truth bin {best}" in message
+    assert InsufficientStatisticsError.__doc__
+    assert "InsufficientStatisticsError" in remu.errors.__all__
+    # the same matrices pass with a lower threshold
+    count, _ = matrix_utils.compatibility(a, b, min_quality=0.0, rng=1)
+    assert 0.0 <= count <= 1.0
+
+
+def test_quality_selection_threshold():
+    a, b = make(5000, seed=1), make(20, seed=2)
+    expected = matrix_utils._expected_mahalanobis_distance(a, b)
+    assert 0 < expected.max() < 4  # b is sparse: some bins pass lower thresholds only
+    for q in (0.0, 0.3, 0.6):
+        picked = quality_truth_bins(a, b, q)
+        assert picked == [j for j in range(5) if expected[j] >= q * 4]
+        assert picked
+        assert all(type(j) is int for j in picked)
+    assert quality_truth_bins(a, b, 0.0) == [0, 1, 2, 3, 4]
+    with pytest.raises(InsufficientStatisticsError, match="the largest is"):
+        quality_truth_bins(a, b, 1.0)
+
+
+def test_compatibility_degrees_of_freedom_count_the_bins_used(pair):
+    a, b = pair
+    mask = np.array([True, False, True, False, False])
+    by_mask = matrix_utils.compatibility(a, b, truth_indices=mask, return_all=True, rng=9)
+    by_list = matrix_utils.compatibility(a, b, truth_indices=[0, 2], return_all=True, rng=9)
+    assert by_mask[4] == by_list[4] == 8  # two truth bins of 4 reco bins
+    assert by_mask[0] == by_list[0]
+    assert by_mask[1] == by_list[1]
+    assert_array_equal(by_mask[3], by_list[3])
+    # a repeated bin counts twice, as its distance does
+    repeated = matrix_utils.compatibility(a, b, truth_indices=[2, 2], return_all=True, rng=9)
+    assert repeated[4] == 8
+
+
+def test_count_and_chi2_probabilities():
+    throws = np.array([0.5, 1.0, 2.0, 2.0, 7.0])
+    assert count_probability(throws, 2.0) == 0.6  # ties count as "at least as far"
+    assert count_probability(throws, 100.0) == 0.0
+    assert type(count_probability(throws, 0.0)) is float
+    p = chi2_probability(3.0, 3)
+    assert type(p) is np.float64
+    assert p == pytest.approx(stats.chi2.sf(3.0, 3))
 
 
 def test_expected_distance():

@@ -28,12 +28,12 @@ from remu._migration.plots import (
     plot_statistical_uncertainty,
     response_plotter_class,
 )
+from remu._migration.quality import block_mahalanobis2 as _block_mahalanobis2_impl
 from remu._migration.quality import (
-    _expected_distance_of,
     compatibility,
+    expected_distance_per_truth_bin,
     mahalanobis_distance,
 )
-from remu._migration.quality import block_mahalanobis2 as _block_mahalanobis2_impl
 
 __all__ = [
     "compatibility",
@@ -88,4 +88,4 @@ def _expected_mahalanobis_distance(first: Any, second: Any) -> NDArray[np.float6
     smaller number of reconstructed entries of truth bin ``j`` in the two
     matrices.
     """
-    return _expected_distance_of(first, second)
+    return expected_distance_per_truth_bin(first, second)
