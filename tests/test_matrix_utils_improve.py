@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+import remu.errors
 from remu import binning, matrix_utils, migration
+from remu.errors import BinMergeError, NoMergeNeighbourError
 
 
 def filled_binning(b, seed=0):
@@ -61,7 +63,7 @@ def test_suggestion_functions_match_merged_binnings(kind):
     assert tried > 0
 
 
-def test_linear_suggestions_spec_rules():
+def test_linear_suggestions_lower_then_upper_neighbour():
     b = filled_binning(BINNINGS["linear"]())
     s = matrix_utils._merge_suggestions(b, 2)
     assert [x["first_indices"] for x in s] == [[1], [2]]
@@ -71,7 +73,7 @@ def test_linear_suggestions_spec_rules():
     assert len(matrix_utils._merge_suggestions(b, 0)) == 1
 
 
-def test_rectilinear_suggestions_spec_rules():
+def test_rectilinear_suggestions_merge_whole_slabs():
     b = filled_binning(BINNINGS["rectilinear"]())  # shape (3, 2), bin = 2 * ix + iy
     s = matrix_utils._merge_suggestions(b, 3)  # (1, 1)
     # x: lower then upper neighbour slab; y: only the lower slab exists
@@ -82,11 +84,44 @@ def test_rectilinear_suggestions_spec_rules():
 
 def test_unsupported_binnings():
     b = binning.RectangularBinning(["x"], [[(0, 1)], [(1, 2)]])
-    with pytest.raises(RuntimeError, match="Not able to suggest"):
+    with pytest.raises(BinMergeError, match="Not able to suggest"):
         matrix_utils._merge_suggestions(b, 0)
     sub = filled_binning(BINNINGS["sub-linear"]())
-    with pytest.raises(RuntimeError, match="Lowest statistics entry is in bin 0"):
+    with pytest.raises(BinMergeError, match="Lowest statistics entry is in bin 0"):
         matrix_utils._merge_suggestions(sub, 0)
+    # ReMU raises RuntimeError here: `except RuntimeError` keeps working
+    with pytest.raises(RuntimeError):
+        matrix_utils._merge_suggestions(sub, 0)
+
+
+def test_merge_error_classes():
+    assert issubclass(BinMergeError, RuntimeError)
+    assert issubclass(NoMergeNeighbourError, BinMergeError)
+    assert issubclass(NoMergeNeighbourError, ValueError)
+    for cls in (BinMergeError, NoMergeNeighbourError):
+        assert cls.__doc__
+        assert cls.__name__ in remu.errors.__all__
+
+
+def test_data_index_is_checked():
+    b = filled_binning(BINNINGS["linear"]())  # 4 bins
+    for bad in (4, -1, 99):
+        with pytest.raises(
+            IndexError, match=f"data_index {bad} is out of range for a binning of 4"
+        ):
+            matrix_utils._merge_suggestions(b, bad)
+        with pytest.raises(ValueError, match="out of range"):
+            matrix_utils._merge_suggestions(b, bad)
+    with pytest.raises(TypeError):
+        matrix_utils._merge_suggestions(b, 1.0)
+    # numpy integers are fine
+    assert matrix_utils._merge_suggestions(b, np.int64(3))[0]["second_indices"] == [3]
+
+
+def test_dummy_binning_has_no_entries_to_choose_from():
+    b = binning.LinearBinning("x", [0, 1, 2]).clone(dummy=True)
+    with pytest.raises(TypeError, match="dummy"):
+        matrix_utils._merge_suggestions(b)
 
 
 def make_matrix(truth, n=4000, seed=0, **kwargs):
@@ -131,7 +166,7 @@ def test_improve_stats_rectilinear_and_explicit_index():
     # a whole slab is merged: along x (4 -> 3 columns) or along y (2 -> 1 rows)
     assert better.truth_binning.data_size in (4, 6)
     assert better.get_truth_entries_as_ndarray().sum() == rm.get_truth_entries_as_ndarray().sum()
-    # the loop of the spec terminates and only ever merges
+    # the documented loop (merge until every bin has enough entries) terminates
     entries = rm.get_truth_entries_as_ndarray()
     steps = 0
     while entries.min() < 100:
@@ -144,7 +179,9 @@ def test_improve_stats_rectilinear_and_explicit_index():
 
 def test_improve_stats_single_bin_fails():
     rm = make_matrix(binning.LinearBinning("true_x", [0, 4]))
-    with pytest.raises(ValueError, match="single bin"):
+    with pytest.raises(NoMergeNeighbourError, match="single bin"):
+        matrix_utils.improve_stats(rm)
+    with pytest.raises(ValueError, match="single bin"):  # what ReMU raises
         matrix_utils.improve_stats(rm)
 
 

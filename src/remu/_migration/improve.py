@@ -1,27 +1,58 @@
-"""Merge sparsely populated truth bins with a neighbour (``matrix_utils.improve_stats``)."""
+"""Merge sparsely populated truth bins with a neighbour (``matrix_utils.improve_stats``).
+
+A truth bin with few events has a poorly known response. Merging it with a
+neighbour trades resolution for statistics; the neighbour chosen is the one
+whose response is most similar (smallest Mahalanobis distance between the two
+bins' responses), so that the merge changes the physics least.
+"""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 from numpy.typing import NDArray
 
 from remu._rng import RNGLike, as_generator
+from remu.errors import BinMergeError, NoMergeNeighbourError
 
 from .quality import mahalanobis_distance
 
-__all__ = ["improve_stats", "merge_suggestions"]
+if TYPE_CHECKING:
+    from remu._binning.binning import Binning
+    from remu._binning.linear import LinearBinning
+    from remu._binning.rectilinear import RectilinearBinning
 
-Suggestion = dict[str, Any]
+    from .response import ResponseMatrix
+
+__all__ = ["Suggestion", "improve_stats", "merge_suggestions"]
+
+#: A function merging bins along axis 0 of an array (trailing axes carried along).
+MergeFunction = Callable[[NDArray[Any]], NDArray[Any]]
 
 
-def _linear_suggestions(binning: Any, b: int) -> list[Suggestion]:
-    out = []
+class Suggestion(TypedDict):
+    """One way to merge a bin with a neighbour (a plain dict, as in ReMU).
+
+    ``first_indices[k]`` is merged with ``second_indices[k]`` (data indices of
+    the original binning); ``binning`` is the merged binning with its contents
+    summed; ``function`` performs the same merge along axis 0 of an array.
+    """
+
+    first_indices: list[int]
+    second_indices: list[int]
+    binning: Binning
+    function: MergeFunction
+
+
+def _linear_suggestions(binning: LinearBinning, b: int) -> list[Suggestion]:
+    """Merge bin ``b`` with the bin below, or with the bin above."""
+    out: list[Suggestion] = []
     if b > 0:
 
-        def merge_down(arr: NDArray, b: int = b) -> NDArray:
+        def merge_down(arr: NDArray[Any], b: int = b) -> NDArray[Any]:
             res = np.delete(arr, b, axis=0)
             res[b - 1] += arr[b]
             return res
@@ -36,7 +67,7 @@ def _linear_suggestions(binning: Any, b: int) -> list[Suggestion]:
         )
     if b < binning.nbins - 1:
 
-        def merge_up(arr: NDArray, b: int = b) -> NDArray:
+        def merge_up(arr: NDArray[Any], b: int = b) -> NDArray[Any]:
             res = np.delete(arr, b, axis=0)
             res[b] += arr[b]
             return res
@@ -52,35 +83,45 @@ def _linear_suggestions(binning: Any, b: int) -> list[Suggestion]:
     return out
 
 
-def _slab_merge(
-    shape: tuple[int, ...], axis: int, removed: int, target: int
-) -> Callable[[NDArray], NDArray]:
-    """Merge slab ``removed`` into the slab that ends up at position ``target``."""
+def _slab_merge(shape: tuple[int, ...], axis: int, removed: int, target: int) -> MergeFunction:
+    """Merge slab ``removed`` along ``axis`` into the slab that ends up at ``target``."""
 
-    def merge(arr: NDArray) -> NDArray:
+    def merge(arr: NDArray[Any]) -> NDArray[Any]:
         rest = arr.shape[1:]
         grid = arr.reshape(shape + rest)
         res = np.delete(grid, removed, axis=axis)
-        index = [slice(None)] * res.ndim
-        index[axis] = target
-        res[tuple(index)] += np.take(grid, removed, axis=axis)
+        target_slab = (slice(None),) * axis + (target,)
+        res[target_slab] += np.take(grid, removed, axis=axis)
         return res.reshape((-1, *rest))
 
     return merge
 
 
-def _rectilinear_suggestions(binning: Any, b: int) -> list[Suggestion]:
+def _rectilinear_suggestions(binning: RectilinearBinning, b: int) -> list[Suggestion]:
+    """Merge the slab of bin ``b`` with a neighbouring slab, variable by variable.
+
+    Removing a bin edge of one variable merges two whole slabs (all bins that
+    share that variable's index), so every bin of the slab takes part.
+    """
     shape = tuple(binning.bins_shape)
     numbers = np.arange(binning.nbins).reshape(shape)
-    tup = binning.get_bin_index_tuple(b)
-    out = []
-    for v, (j, n) in enumerate(zip(tup, shape, strict=True)):
+    out: list[Suggestion] = []
+
+    def slab(j: int, v: int) -> list[int]:
+        return [int(i) for i in np.take(numbers, j, axis=v).ravel()]
+
+    index = binning.get_bin_index_tuple(b)
+    position = tuple(j for j in index if j is not None)
+    if len(position) != len(index):
+        msg = f"bin {b} is outside the {binning.nbins} bins of {binning!r}"
+        raise IndexError(msg)
+    for v, (j, n) in enumerate(zip(position, shape, strict=True)):
         name = binning.variables[v]
         if j > 0:
             out.append(
                 {
-                    "first_indices": np.take(numbers, j - 1, axis=v).ravel().tolist(),
-                    "second_indices": np.take(numbers, j, axis=v).ravel().tolist(),
+                    "first_indices": slab(j - 1, v),
+                    "second_indices": slab(j, v),
                     "binning": binning.remove_bin_edges({name: [j]}),
                     "function": _slab_merge(shape, v, removed=j, target=j - 1),
                 }
@@ -88,8 +129,8 @@ def _rectilinear_suggestions(binning: Any, b: int) -> list[Suggestion]:
         if j < n - 1:
             out.append(
                 {
-                    "first_indices": np.take(numbers, j, axis=v).ravel().tolist(),
-                    "second_indices": np.take(numbers, j + 1, axis=v).ravel().tolist(),
+                    "first_indices": slab(j, v),
+                    "second_indices": slab(j + 1, v),
                     "binning": binning.remove_bin_edges({name: [j + 1]}),
                     "function": _slab_merge(shape, v, removed=j, target=j),
                 }
@@ -97,18 +138,21 @@ def _rectilinear_suggestions(binning: Any, b: int) -> list[Suggestion]:
     return out
 
 
-def _wrap_subbinning(binning: Any, i_bin: int, sub: Suggestion) -> Suggestion:
+def _wrap_subbinning(binning: Binning, i_bin: int, sub: Suggestion) -> Suggestion:
+    """Lift a suggestion for the sub-binning at bin ``i_bin`` to its parent ``binning``."""
     offset = binning.get_bin_data_index(i_bin)
+    assert offset is not None  # an int bin index has a data index
     size = binning.subbinnings[i_bin].data_size
     merged = binning.marginalize_subbinnings([i_bin])
     new_sub = sub["binning"]
+    # a sub-binning merged down to a single bin is no sub-binning any more
     keep_sub = new_sub.data_size != 1
     new_binning = merged.insert_subbinning(i_bin, new_sub.clone()) if keep_sub else merged
     sub_function = sub["function"]
 
-    def function(arr: NDArray) -> NDArray:
-        # Only this bin's sub-binning is marginalised (the reference marginalises
-        # all of them, which breaks binnings with several sub-binnings).
+    def function(arr: NDArray[Any]) -> NDArray[Any]:
+        # Only this bin's sub-binning is marginalised (ReMU marginalises all of
+        # them, which breaks binnings with several sub-binnings).
         flat = binning.marginalize_subbinnings_on_ndarray(arr, [i_bin])
         if not keep_sub:
             return flat
@@ -123,7 +167,21 @@ def _wrap_subbinning(binning: Any, i_bin: int, sub: Suggestion) -> Suggestion:
     }
 
 
-def merge_suggestions(binning: Any, data_index: int | None = None) -> list[Suggestion]:
+def _checked_data_index(binning: Binning, data_index: int | None) -> int:
+    """The data index to merge: the given one (checked) or the first with fewest entries."""
+    if data_index is None:
+        return int(np.argmin(binning.get_entries_as_ndarray()))
+    index = operator.index(data_index)  # TypeError for non-integers
+    size = binning.data_size
+    if not 0 <= index < size:
+        from .response import IndexOutOfRangeError
+
+        msg = f"data_index {data_index!r} is out of range for a binning of {size} data bins"
+        raise IndexOutOfRangeError(msg)
+    return index
+
+
+def merge_suggestions(binning: Binning, data_index: int | None = None) -> list[Suggestion]:
     """Ways to merge the bin at ``data_index`` (default: fewest entries) with a neighbour.
 
     Parameters
@@ -136,40 +194,58 @@ def merge_suggestions(binning: Any, data_index: int | None = None) -> list[Sugge
 
     Returns
     -------
-    list of dict
-        Each with ``first_indices``, ``second_indices`` (data indices merged
+    list of Suggestion
+        Dicts with ``first_indices``, ``second_indices`` (data indices merged
         pairwise), ``binning`` (the merged binning, contents summed) and
-        ``function`` (performs the same merge along axis 0 of an array).
+        ``function`` (performs the same merge along axis 0 of an array). Empty
+        for a binning with a single bin.
 
     Raises
     ------
-    RuntimeError
+    remu.errors.BinMergeError
         For binnings of other types, or when the bin is a plain bin of a
-        binning that has sub-binnings elsewhere.
-    """
-    from remu.binning import LinearBinning, RectilinearBinning
+        binning that has sub-binnings elsewhere (a :class:`RuntimeError`).
+    IndexError
+        If ``data_index`` is outside the binning (also a :class:`ValueError`).
 
-    if data_index is None:
-        data_index = int(np.argmin(binning.entries_array))
+    Examples
+    --------
+    >>> from remu import binning
+    >>> b = binning.LinearBinning("x", [0, 1, 2, 3])
+    >>> b.set_entries_from_ndarray([5, 1, 7])
+    >>> [(s["first_indices"], s["second_indices"]) for s in merge_suggestions(b)]
+    [([0], [1]), ([1], [2])]
+    >>> merge_suggestions(b)[0]["binning"].bin_edges.tolist()
+    [0.0, 2.0, 3.0]
+    """
+    from remu._binning.linear import LinearBinning
+    from remu._binning.rectilinear import RectilinearBinning
+
+    data_index = _checked_data_index(binning, data_index)
     i_bin = binning.get_data_bin_index(data_index)
+    assert i_bin is not None  # an int data index lies in a bin
     if i_bin in binning.subbinnings:
         sub_binning = binning.subbinnings[i_bin]
-        local = data_index - binning.get_bin_data_index(i_bin)
-        return [_wrap_subbinning(binning, i_bin, s) for s in merge_suggestions(sub_binning, local)]
+        offset = binning.get_bin_data_index(i_bin)
+        assert offset is not None
+        return [
+            _wrap_subbinning(binning, i_bin, s)
+            for s in merge_suggestions(sub_binning, data_index - offset)
+        ]
     if binning.subbinnings:
         msg = f"Lowest statistics entry is in bin {i_bin} of Binning with subbinnings: {binning!r}"
-        raise RuntimeError(msg)
+        raise BinMergeError(msg)
     if isinstance(binning, LinearBinning):
         return _linear_suggestions(binning, i_bin)
     if isinstance(binning, RectilinearBinning):
         return _rectilinear_suggestions(binning, i_bin)
     msg = f"Not able to suggest bin merging for Binning: {binning!r}"
-    raise RuntimeError(msg)
+    raise BinMergeError(msg)
 
 
-def _partial_matrix(response_matrix: Any, indices: list[int]) -> Any:
+def _partial_matrix(response_matrix: ResponseMatrix, indices: list[int]) -> ResponseMatrix:
     """A matrix holding only the truth columns ``indices`` of ``response_matrix``."""
-    from remu.binning import LinearBinning
+    from remu._binning.linear import LinearBinning
 
     from .response import ResponseMatrix
 
@@ -189,9 +265,15 @@ def _partial_matrix(response_matrix: Any, indices: list[int]) -> Any:
 
 
 def improve_stats(
-    response_matrix: Any, data_index: int | None = None, *, rng: RNGLike = None
-) -> Any:
+    response_matrix: ResponseMatrix, data_index: int | None = None, *, rng: RNGLike = None
+) -> ResponseMatrix:
     """Merge one truth bin with the neighbour whose response is most similar.
+
+    Every way of merging the bin (lower or upper neighbour, along each truth
+    variable) is scored by the summed Mahalanobis distance between the
+    responses of the bins that would be merged; the smallest score wins. The
+    scores are random (posterior throws), so the choice may differ between
+    runs unless ``rng`` (or NumPy's global seed) is fixed.
 
     Parameters
     ----------
@@ -201,7 +283,8 @@ def improve_stats(
         Truth data index of the bin to merge; default the (first) bin with the
         fewest truth entries.
     rng : None, int, Generator, optional
-        Randomness of the Mahalanobis distances that choose the direction.
+        Randomness of the Mahalanobis distances that choose the direction
+        (``None``: NumPy's global seed).
 
     Returns
     -------
@@ -211,10 +294,29 @@ def improve_stats(
 
     Raises
     ------
-    RuntimeError
-        If no merge can be suggested for the truth binning type.
-    ValueError
-        If the bin has no neighbour to merge with.
+    remu.errors.BinMergeError
+        If no merge can be suggested for the truth binning type (a
+        :class:`RuntimeError`).
+    remu.errors.NoMergeNeighbourError
+        If the truth binning has a single bin (a :class:`BinMergeError` and a
+        :class:`ValueError`).
+    IndexError
+        If ``data_index`` is outside the truth binning.
+
+    Examples
+    --------
+    Merge truth bins until each holds at least 10 events:
+
+    >>> import numpy as np
+    >>> from remu import binning, matrix_utils, migration
+    >>> rm = migration.ResponseMatrix(binning.LinearBinning("r", [0, 1, 2, 3]),
+    ...                               binning.LinearBinning("t", [0, 1, 2, 3]))
+    >>> t = np.repeat([0.5, 1.5, 2.5], [50, 3, 40])
+    >>> rm.fill(np.rec.fromarrays([t, t], names="t,r"))
+    >>> while rm.get_truth_entries_as_ndarray().min() < 10:
+    ...     rm = matrix_utils.improve_stats(rm, rng=0)
+    >>> rm.truth_binning.nbins, int(rm.get_truth_entries_as_ndarray().sum())
+    (2, 93)
     """
     from .response import ResponseMatrix
 
@@ -222,7 +324,7 @@ def improve_stats(
     suggestions = merge_suggestions(response_matrix.truth_binning, data_index)
     if not suggestions:
         msg = "no neighbouring truth bin to merge with (the binning has a single bin)"
-        raise ValueError(msg)
+        raise NoMergeNeighbourError(msg)
     scores = [
         mahalanobis_distance(
             _partial_matrix(response_matrix, s["first_indices"]),
