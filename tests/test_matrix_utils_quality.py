@@ -309,3 +309,11 @@ def test_compatibility_with_explicit_truth_indices_and_n(pair, seed):
     assert null == pytest.approx(null_bins.sum(), rel=1e-8)
     assert_allclose(distances, throw_bins.sum(axis=1), rtol=1e-8)
     assert count == pytest.approx(np.mean(throw_bins.sum(axis=1) >= null_bins.sum()), abs=1e-12)
+
+
+@pytest.mark.parametrize("name", matrix_utils.__all__)
+def test_public_functions_have_numpy_docstrings_with_examples(name):
+    doc = getattr(matrix_utils, name).__doc__
+    for section in ("Parameters", "Returns", "Raises", "Examples"):
+        assert f"\n    {section}\n    {'-' * len(section)}\n" in doc, section
+    assert "\n    >>> " in doc
