@@ -45,3 +45,32 @@ def mahalanobis(case: dict) -> dict:
         "dists_mean": float(np.mean(dists)),
         "df": int(df),
     }
+
+
+def merge_suggestions_at(case: dict) -> dict:
+    """The merge suggestions of a filled 3-bin linear binning for one data index."""
+    from remu import binning
+
+    b = binning.LinearBinning("x", [0, 1, 2, 3])
+    b.set_entries_from_ndarray([3, 1, 2])
+    suggestions = _mu()._merge_suggestions(b, case["index"])
+    return {
+        "first": [list(map(int, s["first_indices"])) for s in suggestions],
+        "second": [list(map(int, s["second_indices"])) for s in suggestions],
+    }
+
+
+def failing_checks(case: dict) -> dict:
+    """Checks that cannot work: the error each raises (compared by class hierarchy)."""
+    if case["what"] == "compatibility without quality bins":
+        first = sm._response(case["first"])
+        second = sm._response(case["second"])
+        _mu().compatibility(first, second, min_quality=case["min_quality"])
+    elif case["what"] == "improve_stats of a single bin":
+        _mu().improve_stats(sm._response(case["first"]))
+    elif case["what"] == "merge in a rectangular binning":
+        from remu import binning
+
+        b = binning.RectangularBinning(["x"], [[(0, 1)], [(1, 2)]])
+        _mu()._merge_suggestions(b, 0)
+    return {"raised": False}

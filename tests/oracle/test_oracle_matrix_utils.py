@@ -68,3 +68,46 @@ def test_mahalanobis_distance_and_compatibility_agree_statistically(oracle):
     np.testing.assert_allclose(o["dists_mean"], t["dists_mean"], rtol=0.05)
     assert abs(o["count"] - t["count"]) <= 0.03
     np.testing.assert_allclose(o["chi2"], t["chi2"], rtol=1.0, atol=0.01)
+
+
+def test_failing_checks_raise_the_reference_exception_types(oracle):
+    """Our exception classes subclass what 0.8.0 raises, so ``except`` clauses keep working."""
+    sparse = {"reco": RECO, "truth": TRUTH, "events": make_events(7, 4), "weights": np.ones(4)}
+    single = {**sparse, "truth": {"kind": "linear", "variable": "tx", "edges": [0, 5]}}
+    cases = [
+        {
+            "what": "compatibility without quality bins",
+            "first": sparse,
+            "second": sparse,
+            "min_quality": 0.95,
+        },
+        {"what": "improve_stats of a single bin", "first": single},
+        {"what": "merge in a rectangular binning"},
+    ]
+    ours, theirs = run_both(oracle, smu.failing_checks, cases)
+    expected_ours = ["InsufficientStatisticsError", "NoMergeNeighbourError", "BinMergeError"]
+    for case, o, t, name in zip(cases, ours, theirs, expected_ours, strict=True):
+        assert "__error__" in t, (case["what"], t)
+        assert "__error__" in o, (case["what"], o)
+        assert o["__error__"] == name
+        assert t["__error__"] in o["mro"], (case["what"], t["__error__"], o["mro"])
+    # the reference's messages are kept as the start of ours
+    assert ours[0]["message"].startswith(theirs[0]["message"])
+    assert ours[2]["message"] == theirs[2]["message"]
+
+
+def test_merge_data_index_outside_the_binning(oracle):
+    """Difference D5: 0.8.0 suggests merges with bins that do not exist; remu raises."""
+    cases = [{"index": i} for i in (0, 1, 2, 3, -1, 99)]
+    ours, theirs = run_both(oracle, smu.merge_suggestions_at, cases)
+    for o, t in zip(ours[:3], theirs[:3], strict=True):
+        assert o == t  # valid indices agree
+    # the reference: index 3 (one past the last bin) and -1 give suggestions naming
+    # data index 3 or -1, which the 3-bin binning does not have; 99 raises IndexError
+    assert theirs[3] == {"first": [[2]], "second": [[3]]}
+    assert theirs[4] == {"first": [[-1]], "second": [[0]]}
+    assert theirs[5]["__error__"] == "IndexError"
+    for o in ours[3:]:
+        assert o["__error__"] == "IndexOutOfRangeError"
+        assert {"IndexError", "ValueError"} <= set(o["mro"])
+        assert "out of range for a binning of 3 data bins" in o["message"]
