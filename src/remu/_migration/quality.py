@@ -678,7 +678,7 @@ def compatibility(
     -------
     null_prob_count : float
         Fraction of draws whose distance from the mean difference is at least
-        that of "no difference" (near 1: compatible, near 0: not).
+        that of "no difference": near 0 the matrices are incompatible.
     null_prob_chi2 : numpy.float64
         ``chi2.sf(null_distance, df)``.
     null_distance : numpy.float64
