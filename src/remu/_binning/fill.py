@@ -10,6 +10,7 @@ filling the events one at a time.
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,7 +20,16 @@ from remu._binning.events import Columns, MaterialisedColumns, as_columns
 if TYPE_CHECKING:
     from remu._binning.binning import Binning
 
-__all__ = ["CHUNK_SIZE", "current_mapper", "data_index_chunks", "fill"]
+__all__ = [
+    "CHUNK_SIZE",
+    "FillPlan",
+    "PartialFill",
+    "accumulate",
+    "current_mapper",
+    "data_index_chunks",
+    "fill",
+    "normalise_weight",
+]
 
 CHUNK_SIZE = 1 << 16
 
@@ -47,7 +57,7 @@ def data_index_chunks(binning: Binning, cols: Columns) -> list[np.ndarray]:
     return [np.asarray(c, dtype=np.int64) for c in mapper(binning._data_indices, chunks)]
 
 
-def _normalise_weight(weight: Any, n: int) -> float | np.ndarray:
+def normalise_weight(weight: Any, n: int) -> float | np.ndarray:
     try:
         length = len(weight)
     except TypeError:
@@ -80,14 +90,23 @@ def _normalise_weight(weight: Any, n: int) -> float | np.ndarray:
     return arr
 
 
-def accumulate(binning: Binning, chunks: list[np.ndarray], weight: float | np.ndarray) -> None:
-    """Add the weighted events with the given data-index chunks into the binning's arrays."""
-    values, entries, sumw2 = binning.value_array, binning.entries_array, binning.sumw2_array
-    if values is None:
+def accumulate_arrays(
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+    chunks: list[np.ndarray],
+    weight: float | np.ndarray,
+) -> None:
+    """Add weighted events with the given data-index chunks to ``(values, entries, sumw2)``.
+
+    The additions run in event order (:func:`numpy.add.at`), so the sums are
+    bit-identical to filling the events one at a time. ``arrays`` is ``None`` for a
+    dummy binning, which accepts only events outside it.
+    """
+    if arrays is None:
         if any((c >= 0).any() for c in chunks):
             msg = "Cannot fill a dummy binning (it has no data arrays); use clone(dummy=False)."
             raise TypeError(msg)
         return
+    values, entries, sumw2 = arrays
     scalar = np.ndim(weight) == 0
     with np.errstate(under="ignore"):
         w2 = weight * weight if scalar else None
@@ -109,6 +128,167 @@ def accumulate(binning: Binning, chunks: list[np.ndarray], weight: float | np.nd
         offset += len(chunk)
 
 
+def data_arrays(binning: Binning) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The binning's ``(values, entries, sumw2)`` storage, ``None`` for a dummy."""
+    if binning.value_array is None:
+        return None
+    return binning.value_array, binning.entries_array, binning.sumw2_array
+
+
+def accumulate(binning: Binning, chunks: list[np.ndarray], weight: float | np.ndarray) -> None:
+    """Add the weighted events with the given data-index chunks into the binning's arrays."""
+    accumulate_arrays(data_arrays(binning), chunks, weight)
+
+
+@dataclass
+class PartialFill:
+    """The sums of a batch of events, one entry per histogram of a :class:`FillPlan`.
+
+    What a worker returns for its share of the events: per histogram a values,
+    an entries and a sumw2 array, and the number of events outside it. Partial
+    fills add up (``a + b``), so they can be reduced as a tree.
+    """
+
+    values: list[np.ndarray]
+    entries: list[np.ndarray]
+    sumw2: list[np.ndarray]
+    outside: list[int]
+
+    def __add__(self, other: PartialFill) -> PartialFill:
+        return PartialFill(
+            [a + b for a, b in zip(self.values, other.values, strict=True)],
+            [a + b for a, b in zip(self.entries, other.entries, strict=True)],
+            [a + b for a, b in zip(self.sumw2, other.sumw2, strict=True)],
+            [a + b for a, b in zip(self.outside, other.outside, strict=True)],
+        )
+
+
+def _bincount_sums(
+    index: np.ndarray, weight: float | np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    inside = index >= 0
+    outside = int(index.size - np.count_nonzero(inside))
+    i = index[inside] if outside else index
+    entries = np.bincount(i, minlength=size).astype(np.int64, copy=False)
+    with np.errstate(under="ignore"):
+        if np.ndim(weight) == 0:
+            w = float(weight)
+            values = entries * w
+            sumw2 = entries * (w * w)
+        else:
+            wi = weight[inside] if outside else weight
+            values = np.bincount(i, weights=wi, minlength=size)
+            sumw2 = np.bincount(i, weights=wi * wi, minlength=size)
+    return values, entries, sumw2, outside
+
+
+class FillPlan:
+    """Histograms filled together from the same events, and how their bins are found.
+
+    The base plan fills one binning. Subclasses (the response matrix's truth, reco
+    and response histograms) override :meth:`histograms` and :meth:`index_chunks`
+    to share look-ups between the histograms. A plan is what travels to the workers
+    of a distributed fill, so :meth:`structure` gives a copy holding structure-only
+    binnings.
+    """
+
+    def __init__(self, binning: Binning) -> None:
+        self.binning = binning
+
+    def histograms(self) -> list[Binning]:
+        """The binnings filled, in the order their ``raise_error`` checks run."""
+        return [self.binning]
+
+    def required_variables(self) -> set[str] | None:
+        """The binning variables the look-ups read (``None``: not known)."""
+        return self.binning._required_variables()
+
+    def index_chunks(self, cols: Columns) -> list[list[np.ndarray]]:
+        """Per histogram, the data indices (-1 outside) of the events, in chunks."""
+        return [data_index_chunks(self.binning, cols)]
+
+    def structure(self) -> FillPlan:
+        """The same plan over structure-only copies of the binnings (small to send)."""
+        return type(self)(self.binning.clone(dummy=True))
+
+    # -- filling ------------------------------------------------------------------------
+    def fill_columns(self, cols: Columns, weight: Any, raise_error: bool) -> None:
+        """Fill the events in place, histogram by histogram, in event order.
+
+        Each histogram's ``raise_error`` check runs just before it is filled, and
+        the weights are checked before the first histogram is filled.
+        """
+        w: float | np.ndarray | None = None
+        for hist, chunks in zip(self.histograms(), self.index_chunks(cols), strict=True):
+            if raise_error and any((c < 0).any() for c in chunks):
+                msg = "Event not part of binning!"
+                raise ValueError(msg)
+            if w is None:
+                w = normalise_weight(weight, cols.n)
+            accumulate(hist, chunks, w)
+        self.after_fill()
+
+    def partial(self, cols: Columns, weight: Any) -> PartialFill:
+        """The sums of the events, from zero (what a worker computes)."""
+        w = normalise_weight(weight, cols.n)
+        out = PartialFill([], [], [], [])
+        for hist, chunks in zip(self.histograms(), self.index_chunks(cols), strict=True):
+            index = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+            values, entries, sumw2, outside = _bincount_sums(index, w, hist.data_size)
+            out.values.append(values)
+            out.entries.append(entries)
+            out.sumw2.append(sumw2)
+            out.outside.append(outside)
+        return out
+
+    def empty_partial(self) -> PartialFill:
+        """The sums of no events."""
+        sizes = [h.data_size for h in self.histograms()]
+        return PartialFill(
+            [np.zeros(n) for n in sizes],
+            [np.zeros(n, dtype=np.int64) for n in sizes],
+            [np.zeros(n) for n in sizes],
+            [0 for _ in sizes],
+        )
+
+    def add_partial(self, partial: PartialFill, raise_error: bool) -> None:
+        """Add summed events into the binnings; all or nothing.
+
+        Raises
+        ------
+        ValueError
+            With ``raise_error``, if any event was outside a histogram (nothing is added).
+        TypeError
+            If a dummy binning would receive events (nothing is added).
+        """
+        hists = self.histograms()
+        if raise_error and any(partial.outside):
+            n = max(partial.outside)
+            msg = f"Event not part of binning! ({n} events outside)"
+            raise ValueError(msg)
+        for hist, entries in zip(hists, partial.entries, strict=True):
+            if hist.value_array is None and entries.any():
+                msg = "Cannot fill a dummy binning (it has no data arrays); use clone(dummy=False)."
+                raise TypeError(msg)
+        for k, hist in enumerate(hists):
+            if hist.value_array is None:
+                continue
+            hist.value_array += partial.values[k]
+            hist.entries_array += partial.entries[k]
+            hist.sumw2_array += partial.sumw2[k]
+        self.after_fill()
+
+    def after_fill(self) -> None:
+        """Hook run after every fill (a response matrix refreshes its filled indices)."""
+
+    def filled_copy(self, partial: PartialFill) -> Any:
+        """A new, empty copy of the filled object holding only ``partial``."""
+        fresh = type(self)(self.binning.clone(dummy=False))
+        fresh.binning.reset()
+        fresh.add_partial(partial, raise_error=False)
+        return fresh.binning
+
+
 def fill(
     binning: Binning,
     event: Any,
@@ -124,4 +304,5 @@ def fill(
     if raise_error and any((c < 0).any() for c in chunks):
         msg = "Event not part of binning!"
         raise ValueError(msg)
-    accumulate(binning, chunks, _normalise_weight(weight, cols.n))
+    accumulate(binning, chunks, normalise_weight(weight, cols.n))
+    return

@@ -16,6 +16,7 @@ from remu.binning import Binning, CartesianProductBinning
 from remu.errors import InputError, MissingVariableError
 
 from . import posterior
+from .fill import fill_matrix
 from .npz import write_response_npz
 
 __all__ = ["IndexOutOfRangeError", "ResponseMatrix"]
@@ -177,33 +178,53 @@ class ResponseMatrix:
 
     # ------------------------------------------------------------------ filling
 
-    def fill(self, *args: Any, **kwargs: Any) -> None:
+    def fill(
+        self,
+        event: Any,
+        weight: Any = 1,
+        raise_error: bool = False,
+        rename: Mapping[str, str] | None = None,
+    ) -> None:
         """Fill events into the truth, reco and response histograms.
+
+        The events are converted once and each event's truth and reco bins are
+        looked up once for all three histograms.
 
         Parameters
         ----------
-        *args, **kwargs
-            Passed to :meth:`remu.binning.Binning.fill` of each histogram:
-            ``event, weight=1, raise_error=False, rename=None``. Events hold both
+        event
+            As :meth:`remu.binning.Binning.fill`: one event, a dict of arrays, a
+            list of mappings, a structured array or a DataFrame. Events hold both
             the true and the reconstructed variables; an event whose reco
             variables lie outside the reco binning (e.g. NaN: not reconstructed)
             only enters the truth histogram.
+        weight : float or sequence of float
+            One weight for all events, or one per event.
+        raise_error : bool
+            Raise ``ValueError`` if an event lies outside a histogram. The checks
+            run in the order truth, reco, response, each before that histogram is
+            filled (as ReMU does): an event outside the reco binning raises after
+            the truth histogram was filled.
+        rename : dict, optional
+            Input name -> binning variable name.
 
         Raises
         ------
         remu.errors.MissingVariableError
             (a ``KeyError``) If the event data lacks a truth or reco variable;
             nothing is filled then.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from remu import binning, migration
+        >>> resp = migration.ResponseMatrix(binning.LinearBinning("r", [0, 1, 2]),
+        ...                                 binning.LinearBinning("t", [0, 1, 2]))
+        >>> resp.fill({"t": np.array([0.5, 1.5, 1.2]), "r": np.array([0.7, 1.1, np.nan])})
+        >>> resp.get_truth_entries_as_ndarray(), resp.get_reco_entries_as_ndarray()
+        (array([1, 2]), array([1, 1]))
         """
-        if args:
-            rename = kwargs.get("rename", args[3] if len(args) > 3 else None)
-            self._check_event_variables(args[0], rename)
-        elif "event" in kwargs:
-            self._check_event_variables(kwargs["event"], kwargs.get("rename"))
-        self.truth_binning.fill(*args, **kwargs)
-        self.reco_binning.fill(*args, **kwargs)
-        self.response_binning.fill(*args, **kwargs)
-        self._update_filled_indices()
+        fill_matrix(self, event, weight, raise_error, rename)
 
     def fill_from_csv_file(self, *args: Any, **kwargs: Any) -> None:
         """Fill events from CSV file(s), parsing each file once for all three histograms.
