@@ -10,6 +10,7 @@ __all__ = [
     "FileFormatError",
     "InputError",
     "InvalidEventError",
+    "IrregularFieldError",
     "MissingFieldError",
     "MissingVariableError",
     "RemuWarning",
@@ -54,4 +55,15 @@ class InvalidEventError(TypeError, IndexError):
 
     It subclasses :class:`TypeError` and :class:`IndexError`, the two errors the
     reference raises for lists of numbers and numeric arrays.
+    """
+
+
+class IrregularFieldError(InputError):
+    """An event field that is not one number per event: jagged, option-typed or nested.
+
+    Raised for awkward arrays (and ROOT branches) whose field holds a list per
+    event (``var * float32``), values that may be missing (``?float64``), records
+    or nested lists; the message names the field. ``fill_from_root(...,
+    flatten=[name])`` flattens jagged fields and reads missing values as NaN.
+    A :class:`ValueError`, as NumPy raises for ragged sequences.
     """

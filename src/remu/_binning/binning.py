@@ -338,20 +338,37 @@ class Binning(RemuYAMLObject):
         weight: Any = 1,
         raise_error: bool = False,
         rename: Mapping[str, str] | None = None,
-    ) -> None:
+        *,
+        compute: bool = True,
+    ) -> Any:
         """Fill events into the binning.
 
         Parameters
         ----------
         event
             One event (a mapping or record), a dict of equally long arrays, a list
-            of mappings, a structured array, or a DataFrame (columns by name).
+            of mappings, a structured array, a DataFrame (columns by name), an
+            awkward record array, or a Dask collection: a ``dask.dataframe.DataFrame``,
+            a dict of 1-D dask arrays or a dask-awkward record array.
         weight : float or sequence of float
             One weight for all events, or one per event (negative weights allowed).
+            With Dask events: a number, or a Dask collection partitioned like the
+            events (e.g. ``ddf["w"]``).
         raise_error : bool
             Raise ``ValueError`` (and fill nothing) if any event lies outside.
         rename : dict, optional
             Input name -> binning variable name.
+        compute : bool
+            Dask events only. ``True`` (default): fill now, on the current Dask
+            scheduler (a ``distributed.Client`` if one is active). ``False``: return
+            a ``dask.delayed`` object instead, which computes to a new binning of
+            the same structure holding only these events. Compute several such
+            fills in one pass with ``dask.compute(...)`` and add the results
+            (``binning + result``).
+
+        Returns
+        -------
+        None, or a ``dask.delayed.Delayed`` with ``compute=False``.
 
         Raises
         ------
@@ -359,6 +376,15 @@ class Binning(RemuYAMLObject):
             Weight list of the wrong length, NaN weights, ``raise_error`` violations.
         remu.errors.MissingVariableError
             (a ``KeyError``) if a needed variable is missing.
+        remu.errors.IrregularFieldError
+            (a ``ValueError``) for a jagged or option-typed awkward field.
+
+        Notes
+        -----
+        A Dask collection is binned partition by partition where it lives; only the
+        per-partition values, entries and sums of squared weights travel back, summed
+        as a tree. Entries equal those of an in-memory fill of the same events
+        exactly, values and sums of squared weights to rounding.
 
         Examples
         --------
@@ -371,8 +397,18 @@ class Binning(RemuYAMLObject):
         >>> lb.fill({"x": np.array([1.2, 1.7])}, weight=0.5)
         >>> lb.get_values_as_ndarray(), lb.get_entries_as_ndarray()
         (array([4., 4.]), array([3, 3]))
+
+        Dask arrays are filled block by block:
+
+        >>> import dask.array as da
+        >>> x = da.from_array(np.array([0.5, 1.5, 1.7, 9.0]), chunks=2)
+        >>> lb.fill({"x": x}, weight=2.0)
+        >>> lb.get_entries_as_ndarray()
+        array([4, 5])
         """
-        _fill.fill(self, event, weight=weight, raise_error=raise_error, rename=rename)
+        return _fill.fill(
+            self, event, weight=weight, raise_error=raise_error, rename=rename, compute=compute
+        )
 
     def fill_data_index(self, i: int, weight: Any = 1.0) -> None:
         """Add ``weight`` (or each weight of a list) directly to data index ``i``."""

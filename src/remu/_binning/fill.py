@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from remu._binning.events import Columns, MaterialisedColumns, as_columns
+from remu._sources.detect import uses_dask
 
 if TYPE_CHECKING:
     from remu._binning.binning import Binning
@@ -295,14 +296,30 @@ def fill(
     weight: Any = 1,
     raise_error: bool = False,
     rename: Any = None,
-) -> None:
+    *,
+    compute: bool = True,
+) -> Any:
     """Implementation of :meth:`Binning.fill`."""
+    if uses_dask(event, weight):
+        from remu._sources.dask_fill import fill_from_dask
+
+        return fill_from_dask(
+            FillPlan(binning),
+            event,
+            weight=weight,
+            raise_error=raise_error,
+            rename=rename,
+            compute=compute,
+        )
+    if not compute:
+        msg = "compute=False needs a Dask collection of events (a lazy fill)"
+        raise TypeError(msg)
     cols = as_columns(event, rename)
     if cols is None:
-        return
+        return None
     chunks = data_index_chunks(binning, cols)
     if raise_error and any((c < 0).any() for c in chunks):
         msg = "Event not part of binning!"
         raise ValueError(msg)
     accumulate(binning, chunks, normalise_weight(weight, cols.n))
-    return
+    return None

@@ -17,6 +17,7 @@ import numpy as np
 from remu._binning.cartesian import CartesianProductBinning
 from remu._binning.events import Columns, as_columns
 from remu._binning.fill import FillPlan, data_index_chunks
+from remu._sources.detect import uses_dask
 
 if TYPE_CHECKING:
     from remu._binning.binning import Binning
@@ -149,13 +150,24 @@ def fill_matrix(
     weight: Any = 1,
     raise_error: bool = False,
     rename: Any = None,
-) -> None:
+    *,
+    compute: bool = True,
+) -> Any:
     """Implementation of :meth:`ResponseMatrix.fill`."""
     plan = ResponsePlan.of(matrix)
+    if uses_dask(event, weight):
+        from remu._sources.dask_fill import fill_from_dask
+
+        return fill_from_dask(
+            plan, event, weight=weight, raise_error=raise_error, rename=rename, compute=compute
+        )
+    if not compute:
+        msg = "compute=False needs a Dask collection of events (a lazy fill)"
+        raise TypeError(msg)
     matrix._check_event_variables(event, rename)
     cols = as_columns(event, rename)
     if cols is None:
         matrix._update_filled_indices()
-        return
+        return None
     plan.fill_columns(cols, weight, raise_error)
-    return
+    return None

@@ -184,7 +184,9 @@ class ResponseMatrix:
         weight: Any = 1,
         raise_error: bool = False,
         rename: Mapping[str, str] | None = None,
-    ) -> None:
+        *,
+        compute: bool = True,
+    ) -> Any:
         """Fill events into the truth, reco and response histograms.
 
         The events are converted once and each event's truth and reco bins are
@@ -194,7 +196,9 @@ class ResponseMatrix:
         ----------
         event
             As :meth:`remu.binning.Binning.fill`: one event, a dict of arrays, a
-            list of mappings, a structured array or a DataFrame. Events hold both
+            list of mappings, a structured array, a DataFrame, an awkward record
+            array, or a Dask collection (a ``dask.dataframe.DataFrame``, a dict of
+            1-D dask arrays, a dask-awkward array). Events hold both
             the true and the reconstructed variables; an event whose reco
             variables lie outside the reco binning (e.g. NaN: not reconstructed)
             only enters the truth histogram.
@@ -207,6 +211,17 @@ class ResponseMatrix:
             the truth histogram was filled.
         rename : dict, optional
             Input name -> binning variable name.
+        compute : bool
+            Dask events only, as for :meth:`remu.binning.Binning.fill`: ``True``
+            fills now on the current Dask scheduler; ``False`` returns a
+            ``dask.delayed`` object computing to a new ResponseMatrix (same
+            binnings, nuisance and impossible indices) holding only these events;
+            add it to this one with ``+``. With Dask events ``raise_error`` is
+            checked for all three histograms before anything is filled.
+
+        Returns
+        -------
+        None, or a ``dask.delayed.Delayed`` with ``compute=False``.
 
         Raises
         ------
@@ -224,7 +239,7 @@ class ResponseMatrix:
         >>> resp.get_truth_entries_as_ndarray(), resp.get_reco_entries_as_ndarray()
         (array([1, 2]), array([1, 1]))
         """
-        fill_matrix(self, event, weight, raise_error, rename)
+        return fill_matrix(self, event, weight, raise_error, rename, compute=compute)
 
     def fill_from_csv_file(self, *args: Any, **kwargs: Any) -> None:
         """Fill events from CSV file(s), parsing each file once for all three histograms.
