@@ -289,6 +289,56 @@ class ResponseMatrix:
         new_truth.fill(*args, **kwargs)
         self._replace_smaller_truth(new_truth)
 
+    def fill_from_root(self, files: Any, *args: Any, **kwargs: Any) -> Any:
+        """Fill events from ROOT files, reading each chunk once for all three histograms.
+
+        Parameters
+        ----------
+        files, *args, **kwargs
+            As :meth:`remu.binning.Binning.fill_from_root`: ``files``
+            (``"file.root:tree"``, wildcards, lists, ``{path: tree}``),
+            ``weightfield=None``, ``weight=1.0``, ``rename=None``,
+            ``cut_function=None`` and the keywords ``branches``, ``flatten``,
+            ``step_size``, ``dask``, ``compute``, ``raise_error``. The branches
+            read are the truth and reco variables, ``weightfield`` and ``branches``.
+
+        Returns
+        -------
+        None, or a ``dask.delayed.Delayed`` with ``dask=True, compute=False``
+        (computing to a new ResponseMatrix holding only these events).
+
+        Raises
+        ------
+        RuntimeError
+            If the filled matrix is inconsistent (negative weights, more
+            reconstructed than true weight), as for :meth:`fill_from_csv_file`.
+        remu.errors.MissingFieldError
+            A branch that is not in a tree.
+        """
+        from remu._sources.root import fill_from_root
+
+        from .fill import ResponsePlan
+
+        result = fill_from_root(ResponsePlan.of(self), files, *args, **kwargs)
+        if result is None:
+            self._fix_rounding_errors()
+            self._update_filled_indices()
+        return result
+
+    def fill_up_truth_from_root(self, files: Any, *args: Any, **kwargs: Any) -> None:
+        """Replace truth bins by a fuller truth sample read from ROOT files.
+
+        As :meth:`fill_up_truth_from_csv_file`, with the events read by
+        :meth:`remu.binning.Binning.fill_from_root` (same arguments; not lazy).
+        """
+        if kwargs.get("compute") is False:
+            msg = "fill_up_truth_from_root fills now: compute=False is not supported"
+            raise TypeError(msg)
+        new_truth = deepcopy(self.truth_binning)
+        new_truth.reset()
+        new_truth.fill_from_root(files, *args, **kwargs)
+        self._replace_smaller_truth(new_truth)
+
     def _fix_rounding_errors(self) -> None:
         """Check consistency; lift truth values up to the reconstructed total if rounding."""
         truth = self.truth_binning.get_values_as_ndarray()
