@@ -443,7 +443,7 @@ class Binning(RemuYAMLObject):
         *,
         branches: Iterable[str] | None = None,
         flatten: bool | Iterable[str] | None = None,
-        step_size: int | str = "32 MB",
+        step_size: int | str | None = None,
         dask: bool = False,
         compute: bool = True,
         raise_error: bool = False,
@@ -473,9 +473,9 @@ class Binning(RemuYAMLObject):
             Fields that may be jagged (one entry per list element, per-event fields
             repeated) or option-typed (``None`` read as NaN, outside every bin);
             ``True`` for all. Others raise ``IrregularFieldError``.
-        step_size : int or str
-            Entries per chunk, or a memory size per chunk (``"32 MB"``): the memory
-            used stays about this size, whatever the size of the files.
+        step_size : int or str, optional
+            Entries per chunk, or a memory size per chunk (default ``"16 MB"``): the
+            memory used stays a few times this size, whatever the size of the files.
         dask : bool
             Read with ``uproot.dask`` instead, one task per chunk on the current
             Dask scheduler (a ``distributed.Client`` if one is active).

@@ -167,19 +167,24 @@ class PartialFill:
 def _bincount_sums(
     index: np.ndarray, weight: float | np.ndarray, size: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    inside = index >= 0
-    outside = int(index.size - np.count_nonzero(inside))
-    i = index[inside] if outside else index
-    entries = np.bincount(i, minlength=size).astype(np.int64, copy=False)
+    """Values, entries, sumw2 and the number of events outside (index -1), from zero.
+
+    ``np.bincount`` adds in event order, like :func:`numpy.add.at` on zeros. The
+    events outside are counted in an extra first bin (index + 1), which saves
+    selecting the events inside.
+    """
+    shifted = index + 1
+    counts = np.bincount(shifted, minlength=size + 1)
+    outside = int(counts[0])
+    entries = counts[1:].astype(np.int64, copy=False)
     with np.errstate(under="ignore"):
         if np.ndim(weight) == 0:
             w = float(weight)
             values = entries * w
             sumw2 = entries * (w * w)
         else:
-            wi = weight[inside] if outside else weight
-            values = np.bincount(i, weights=wi, minlength=size)
-            sumw2 = np.bincount(i, weights=wi * wi, minlength=size)
+            values = np.bincount(shifted, weights=weight, minlength=size + 1)[1:]
+            sumw2 = np.bincount(shifted, weights=weight * weight, minlength=size + 1)[1:]
     return values, entries, sumw2, outside
 
 

@@ -65,10 +65,13 @@ def tree_sum(dask: Any, blocks: list[Any], plan: FillPlan, split_every: int = SP
     return blocks[0]
 
 
-def _checked_weight(weight: Any, n: int, where: str) -> Any:
+def _partial(plan: FillPlan, cols: Any, weight: Any, where: str) -> PartialFill:
+    """``plan.partial``; a plain ValueError (e.g. a NaN weight) names the partition."""
     try:
-        return normalise_weight(weight, n)
+        return plan.partial(cols, weight)
     except ValueError as err:
+        if type(err) is not ValueError:
+            raise
         msg = f"{where}: {err}"
         raise ValueError(msg) from err
 
@@ -80,7 +83,7 @@ def _frame_partial(plan: FillPlan, frame: Any, weight: Any, rename: Any, index: 
     cols = as_columns(frame, rename)
     if cols is None:
         return plan.empty_partial()
-    return plan.partial(cols, _checked_weight(weight, cols.n, f"partition {index}"))
+    return _partial(plan, cols, weight, f"partition {index}")
 
 
 def _dict_partial(
@@ -89,7 +92,7 @@ def _dict_partial(
     cols = as_columns(data, rename)
     if cols is None or cols.n == 0:
         return plan.empty_partial()
-    return plan.partial(cols, _checked_weight(weight, cols.n, f"block {index}"))
+    return _partial(plan, cols, weight, f"block {index}")
 
 
 def _scalar_weight(weight: Any, kind: str) -> float:

@@ -31,8 +31,9 @@ from remu.errors import MissingFieldError
 __all__ = ["DEFAULT_STEP_SIZE", "RootChunks", "fill_from_root"]
 
 #: entries read at a time: large enough for fast vectorised filling, small enough
-#: to keep the memory constant (about this much per chunk, plus the look-ups)
-DEFAULT_STEP_SIZE = "32 MB"
+#: to keep the memory constant (uproot holds the compressed and decompressed
+#: baskets of a chunk, the fill its look-ups: a few times this size in all)
+DEFAULT_STEP_SIZE = "16 MB"
 
 
 class RootChunks:
@@ -181,7 +182,7 @@ def fill_from_root(
     *,
     branches: Iterable[str] | None = None,
     flatten: bool | Collection[str] | None = None,
-    step_size: int | str = DEFAULT_STEP_SIZE,
+    step_size: int | str | None = None,
     dask: bool = False,
     compute: bool = True,
     raise_error: bool = False,
@@ -189,6 +190,8 @@ def fill_from_root(
 ) -> Any:
     """Implementation of ``fill_from_root`` of binnings and response matrices."""
     uproot = optional_import("uproot", feature="reading ROOT files")
+    if step_size is None:
+        step_size = DEFAULT_STEP_SIZE
     chunks = RootChunks(
         plan.required_variables(), weightfield, _scalar(weight), rename, cut_function, flatten
     )
