@@ -261,6 +261,10 @@ def test_lazy_fills_compute_together(client, parquet_dir):
     assert total.get_entries_as_ndarray().sum() == expected_b.get_entries_as_ndarray().sum() + 1
     with pytest.raises(TypeError, match="compute=False needs a Dask collection"):
         grid().fill(frame, compute=False)
+    with pytest.raises(TypeError, match="compute=False is not supported"):
+        matrix.fill_up_truth(ddf, compute=False)
+    with pytest.raises(TypeError, match="compute=False is not supported"):
+        matrix.fill_up_truth_from_root("any.root:events", compute=False)
 
 
 # --------------------------------------------------------------------------- dask arrays

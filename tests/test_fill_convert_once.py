@@ -64,6 +64,15 @@ def test_bin_indices_equal_searchsorted(case, include_upper):
     )
 
 
+def test_bin_indices_edges_far_from_zero():
+    edges = 1e15 + np.arange(0.0, 11.0)  # spacing 1 at 1e15: x * scale rounds coarsely
+    x = np.random.default_rng(3).uniform(1e15 - 2, 1e15 + 12, 4000)
+    for upper in (False, True):
+        assert_array_equal(
+            bin_indices(edges, x, include_upper=upper), searchsorted_indices(edges, x, upper)
+        )
+
+
 def test_bin_indices_uneven_edges_fall_back_exactly():
     edges = np.concatenate([[0.0], np.geomspace(1e-12, 1e6, 60)])
     x = np.random.default_rng(1).uniform(-1, 2e6, 5000) ** np.random.default_rng(2).uniform(

@@ -33,12 +33,15 @@ _MIN_VALUES = 256
 class _Table:
     """Cell -> first candidate edge count, for one edge array and one side."""
 
-    __slots__ = ("cells", "guess", "lo", "padded", "right", "scale", "steps")
+    __slots__ = ("bins", "cells", "guess", "offset", "padded", "right", "scale", "steps")
 
     def __init__(self, edges: np.ndarray, right: bool, cells: int) -> None:
         finite = edges[np.isfinite(edges)]
-        self.lo = float(finite[0])
-        self.scale = cells / (float(finite[-1]) - self.lo)
+        lo = float(finite[0])
+        self.scale = cells / (float(finite[-1]) - lo)
+        # t = x * scale + offset is (x - lo) * scale + 1 up to rounding, which the
+        # widened cells below absorb
+        self.offset = 1.0 - lo * self.scale
         self.cells = cells
         self.right = right
         # cell c (1..cells) holds values with (x - lo) * scale in [c - 1, c); cell 0 all
@@ -46,7 +49,7 @@ class _Table:
         # finite edge. Each cell is widened by half a cell on both sides, far more than
         # any rounding of (x - lo) * scale, so the bounds hold for every value mapped to
         # the cell.
-        starts = self.lo + (np.arange(cells + 2, dtype=float) - 1.0) / self.scale
+        starts = lo + (np.arange(cells + 2, dtype=float) - 1.0) / self.scale
         half = 0.5 / self.scale
         lower = np.searchsorted(edges, starts - half, side="left")
         lower[0] = 0
@@ -57,13 +60,15 @@ class _Table:
         self.guess = lower.astype(np.intp)
         # a NaN sentinel past the last edge: no value compares true with it
         self.padded = np.append(edges.astype(float), np.nan)
+        # edge count -> bin number: count - 1, and -1 below the first / past the last edge
+        self.bins = np.arange(-1, len(edges), dtype=np.int64)
+        self.bins[-1] = -1
 
     def counts(self, x: np.ndarray) -> np.ndarray:
         """``np.searchsorted(edges, x, side)`` for float values ``x``."""
         with np.errstate(all="ignore"):  # inf - inf, huge * scale, NaN compare
-            t = np.subtract(x, self.lo)
-            t *= self.scale
-            t += 1.0
+            t = np.multiply(x, self.scale)
+            t += self.offset
             np.fmax(t, 0.0, out=t)  # NaN -> 0 as well: no step moves it
             np.fmin(t, self.cells + 1, out=t)
         g = self.guess[t.astype(np.intp)]
@@ -83,8 +88,13 @@ def _table(key: bytes, right: bool) -> _Table | None:
     if finite.size < 2:
         return None
     nbins = finite.size - 1
+    reach = max(abs(float(finite[0])), abs(float(finite[-1])))
     for per_bin in _CELLS_PER_BIN:
         cells = min(nbins * per_bin, _MAX_CELLS)
+        if reach * cells / (float(finite[-1]) - float(finite[0])) > 1e14:
+            # x * scale would round by a sizeable part of a cell (edges far from 0
+            # compared to their spread)
+            break
         table = _Table(edges, right, cells)
         if table.steps <= MAX_STEPS:
             return table
@@ -124,8 +134,7 @@ def bin_indices(edges: np.ndarray, x: np.ndarray, *, include_upper: bool = False
         table = _table(np.ascontiguousarray(edges).tobytes(), not include_upper)
     if table is None:
         k = np.searchsorted(edges, x, side="left" if include_upper else "right").astype(np.int64)
-    else:
-        k = table.counts(x).astype(np.int64, copy=False)
-    k -= 1
-    k[k >= nbins] = -1
-    return k
+        k -= 1
+        k[k >= nbins] = -1
+        return k
+    return table.bins[table.counts(x)]

@@ -282,8 +282,17 @@ class ResponseMatrix:
         """Replace truth bins by a fuller in-memory truth sample.
 
         Same as :meth:`fill_up_truth_from_csv_file`, with the events passed to
-        :meth:`remu.binning.Binning.fill`.
+        :meth:`remu.binning.Binning.fill` (in-memory events or Dask collections;
+        the fill happens now, ``compute=False`` is refused).
+
+        Raises
+        ------
+        TypeError
+            For ``compute=False``.
         """
+        if kwargs.get("compute", True) is not True:
+            msg = "fill_up_truth fills now: compute=False is not supported"
+            raise TypeError(msg)
         new_truth = deepcopy(self.truth_binning)
         new_truth.reset()
         new_truth.fill(*args, **kwargs)
@@ -331,7 +340,7 @@ class ResponseMatrix:
         As :meth:`fill_up_truth_from_csv_file`, with the events read by
         :meth:`remu.binning.Binning.fill_from_root` (same arguments; not lazy).
         """
-        if kwargs.get("compute") is False:
+        if kwargs.get("compute", True) is not True:
             msg = "fill_up_truth_from_root fills now: compute=False is not supported"
             raise TypeError(msg)
         new_truth = deepcopy(self.truth_binning)
