@@ -165,27 +165,37 @@ class PartialFill:
 
 
 def _bincount_sums(
-    index: np.ndarray, weight: float | np.ndarray, size: int
+    chunks: list[np.ndarray], weight: float | np.ndarray, weight2: np.ndarray | None, size: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Values, entries, sumw2 and the number of events outside (index -1), from zero.
 
-    ``np.bincount`` adds in event order, like :func:`numpy.add.at` on zeros. The
-    events outside are counted in an extra first bin (index + 1), which saves
-    selecting the events inside.
+    ``np.bincount`` adds in event order. The events outside are counted in an
+    extra first bin (index + 1), which saves selecting the events inside, and the
+    chunks are counted one by one into small buffers: no array as long as all the
+    events is allocated (fresh large arrays cost page faults). ``weight2`` holds
+    the squared weights (``None`` for a scalar weight).
     """
-    shifted = index + 1
-    counts = np.bincount(shifted, minlength=size + 1)
-    outside = int(counts[0])
-    entries = counts[1:].astype(np.int64, copy=False)
-    with np.errstate(under="ignore"):
-        if np.ndim(weight) == 0:
-            w = float(weight)
-            values = entries * w
-            sumw2 = entries * (w * w)
-        else:
-            values = np.bincount(shifted, weights=weight, minlength=size + 1)[1:]
-            sumw2 = np.bincount(shifted, weights=weight * weight, minlength=size + 1)[1:]
-    return values, entries, sumw2, outside
+    counts = np.zeros(size + 1, dtype=np.int64)
+    per_event = weight if isinstance(weight, np.ndarray) and weight2 is not None else None
+    values = np.zeros(size + 1)
+    sumw2 = np.zeros(size + 1)
+    buffer = np.empty(max((len(c) for c in chunks), default=0), dtype=np.int64)
+    offset = 0
+    for chunk in chunks:
+        m = len(chunk)
+        shifted = np.add(chunk, 1, out=buffer[:m])
+        counts += np.bincount(shifted, minlength=size + 1)
+        if per_event is not None and weight2 is not None:
+            part = slice(offset, offset + m)
+            values += np.bincount(shifted, weights=per_event[part], minlength=size + 1)
+            sumw2 += np.bincount(shifted, weights=weight2[part], minlength=size + 1)
+        offset += m
+    entries = counts[1:]
+    if per_event is None:
+        w = float(weight)
+        with np.errstate(under="ignore"):
+            return entries * w, entries, entries * (w * w), int(counts[0])
+    return values[1:], entries, sumw2[1:], int(counts[0])
 
 
 class FillPlan:
@@ -237,10 +247,13 @@ class FillPlan:
     def partial(self, cols: Columns, weight: Any) -> PartialFill:
         """The sums of the events, from zero (what a worker computes)."""
         w = normalise_weight(weight, cols.n)
+        w2 = None
+        if np.ndim(w) != 0:
+            with np.errstate(under="ignore"):
+                w2 = w * w
         out = PartialFill([], [], [], [])
         for hist, chunks in zip(self.histograms(), self.index_chunks(cols), strict=True):
-            index = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
-            values, entries, sumw2, outside = _bincount_sums(index, w, hist.data_size)
+            values, entries, sumw2, outside = _bincount_sums(chunks, w, w2, hist.data_size)
             out.values.append(values)
             out.entries.append(entries)
             out.sumw2.append(sumw2)
