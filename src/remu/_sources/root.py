@@ -200,6 +200,7 @@ def fill_from_root(
         from remu._sources.dask_fill import finish, tree_sum
 
         dask_module = optional_import("dask", feature="reading ROOT files with Dask")
+        optional_import("dask_awkward", feature="reading ROOT files with Dask (uproot.dask)")
         try:
             array = uproot.dask(files, filter_name=wanted, step_size=step_size, **uproot_options)
         except ValueError as err:
