@@ -28,7 +28,7 @@ from remu._optional import optional_import
 from remu._sources.detect import is_dask_collection
 from remu.errors import InvalidEventError, MissingVariableError
 
-__all__ = ["SPLIT_EVERY", "fill_from_dask", "input_names", "tree_sum"]
+__all__ = ["SPLIT_EVERY", "event_blocks", "fill_from_dask", "finish", "input_names", "tree_sum"]
 
 #: partial fills summed by one task of the reduction tree
 SPLIT_EVERY = 8
