@@ -214,11 +214,13 @@ def test_response_fill_honours_mapper(monkeypatch):
     _assert_same(ours, separate)
 
 
-def test_response_plan_partial_equals_in_place_fill():
-    events = _events(20000)
+@pytest.mark.parametrize("n", [0, 1, 20000, 200_000])  # 200k: several count buffers
+def test_response_plan_partial_equals_in_place_fill(n):
+    events = _events(n)
     plan = ResponsePlan.of(_matrix())
     cols = as_columns(events)
     partial = plan.partial(cols, events["w"])
+    assert sum(partial.outside) > 0 or n < 100
     filled = plan.filled_copy(partial)
     direct = _matrix()
     direct.fill(events, weight=events["w"])

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHUNK_SIZE",
+    "PARTIAL_CHUNK_SIZE",
     "FillPlan",
     "PartialFill",
     "accumulate",
@@ -33,6 +34,11 @@ __all__ = [
 ]
 
 CHUNK_SIZE = 1 << 16
+#: look-up chunks of a partial fill (on Dask workers): their temporaries stay below
+#: glibc's 128 kB mmap threshold, which is fixed in worker processes (distributed
+#: sets MALLOC_TRIM_THRESHOLD_), so they are reused instead of being mapped afresh
+#: (and page-faulted) for every chunk
+PARTIAL_CHUNK_SIZE = 12288
 
 
 def current_mapper() -> Any:
@@ -41,7 +47,9 @@ def current_mapper() -> Any:
     return getattr(module, "mapper", map) if module is not None else map
 
 
-def data_index_chunks(binning: Binning, cols: Columns) -> list[np.ndarray]:
+def data_index_chunks(
+    binning: Binning, cols: Columns, chunk_size: int = CHUNK_SIZE
+) -> list[np.ndarray]:
     """Data indices (int64, -1 outside) of all events, as a list of consecutive chunks."""
     n = cols.n
     mapper = current_mapper()
@@ -51,10 +59,10 @@ def data_index_chunks(binning: Binning, cols: Columns) -> list[np.ndarray]:
         needed = binning._required_variables()
         if needed is not None:
             cols = MaterialisedColumns(cols, needed)
-    if n <= CHUNK_SIZE:
+    if n <= chunk_size:
         chunks = [cols]
     else:
-        chunks = [cols.take(slice(a, min(a + CHUNK_SIZE, n))) for a in range(0, n, CHUNK_SIZE)]
+        chunks = [cols.take(slice(a, min(a + chunk_size, n))) for a in range(0, n, chunk_size)]
     return [np.asarray(c, dtype=np.int64) for c in mapper(binning._data_indices, chunks)]
 
 
@@ -84,7 +92,11 @@ def normalise_weight(weight: Any, n: int) -> float | np.ndarray:
     if arr.ndim != 1:
         msg = f"weights must be a 1-D sequence; got shape {arr.shape}"
         raise ValueError(msg)
-    nan = np.flatnonzero(np.isnan(arr))
+    with np.errstate(over="ignore", invalid="ignore"):
+        # one pass without a temporary: the sum is NaN if any weight is (or for
+        # +inf and -inf together, which the exact check below then clears)
+        suspicious = bool(np.isnan(arr.sum()))
+    nan = np.flatnonzero(np.isnan(arr)) if suspicious else np.zeros(0, dtype=np.intp)
     if nan.size:
         msg = f"weight of event {int(nan[0])} is NaN ({nan.size} NaN weights in total)"
         raise ValueError(msg)
@@ -165,31 +177,46 @@ class PartialFill:
 
 
 def _bincount_sums(
-    chunks: list[np.ndarray], weight: float | np.ndarray, weight2: np.ndarray | None, size: int
+    chunks: list[np.ndarray], weight: float | np.ndarray, size: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Values, entries, sumw2 and the number of events outside (index -1), from zero.
 
     ``np.bincount`` adds in event order. The events outside are counted in an
-    extra first bin (index + 1), which saves selecting the events inside, and the
-    chunks are counted one by one into small buffers: no array as long as all the
-    events is allocated (fresh large arrays cost page faults). ``weight2`` holds
-    the squared weights (``None`` for a scalar weight).
+    extra first bin (index + 1), which saves selecting the events inside. The
+    chunks are gathered into one reused buffer of up to :data:`CHUNK_SIZE` events
+    and counted buffer by buffer, squared weights too: no array as long as all
+    the events is allocated (fresh large arrays cost page faults).
     """
     counts = np.zeros(size + 1, dtype=np.int64)
-    per_event = weight if isinstance(weight, np.ndarray) and weight2 is not None else None
+    per_event = weight if isinstance(weight, np.ndarray) else None
     values = np.zeros(size + 1)
     sumw2 = np.zeros(size + 1)
-    buffer = np.empty(max((len(c) for c in chunks), default=0), dtype=np.int64)
-    offset = 0
+    total = sum(len(c) for c in chunks)
+    length = min(total, max(CHUNK_SIZE, max((len(c) for c in chunks), default=0)))
+    buffer = np.empty(length, dtype=np.int64)
+    squares = np.empty(length if per_event is not None else 0)
+
+    def count(start: int, stop: int) -> None:
+        shifted = buffer[: stop - start]
+        counts[:] += np.bincount(shifted, minlength=size + 1)
+        if per_event is not None:
+            w = per_event[start:stop]
+            w2 = squares[: stop - start]
+            with np.errstate(under="ignore"):
+                np.multiply(w, w, out=w2)
+            values[:] += np.bincount(shifted, weights=w, minlength=size + 1)
+            sumw2[:] += np.bincount(shifted, weights=w2, minlength=size + 1)
+
+    start = offset = 0
     for chunk in chunks:
         m = len(chunk)
-        shifted = np.add(chunk, 1, out=buffer[:m])
-        counts += np.bincount(shifted, minlength=size + 1)
-        if per_event is not None and weight2 is not None:
-            part = slice(offset, offset + m)
-            values += np.bincount(shifted, weights=per_event[part], minlength=size + 1)
-            sumw2 += np.bincount(shifted, weights=weight2[part], minlength=size + 1)
+        if offset + m - start > length:
+            count(start, offset)
+            start = offset
+        np.add(chunk, 1, out=buffer[offset - start : offset - start + m])
         offset += m
+    if offset > start:
+        count(start, offset)
     entries = counts[1:]
     if per_event is None:
         w = float(weight)
@@ -219,9 +246,9 @@ class FillPlan:
         """The binning variables the look-ups read (``None``: not known)."""
         return self.binning._required_variables()
 
-    def index_chunks(self, cols: Columns) -> list[list[np.ndarray]]:
+    def index_chunks(self, cols: Columns, chunk_size: int = CHUNK_SIZE) -> list[list[np.ndarray]]:
         """Per histogram, the data indices (-1 outside) of the events, in chunks."""
-        return [data_index_chunks(self.binning, cols)]
+        return [data_index_chunks(self.binning, cols, chunk_size)]
 
     def structure(self) -> FillPlan:
         """The same plan over structure-only copies of the binnings (small to send)."""
@@ -247,13 +274,10 @@ class FillPlan:
     def partial(self, cols: Columns, weight: Any) -> PartialFill:
         """The sums of the events, from zero (what a worker computes)."""
         w = normalise_weight(weight, cols.n)
-        w2 = None
-        if np.ndim(w) != 0:
-            with np.errstate(under="ignore"):
-                w2 = w * w
         out = PartialFill([], [], [], [])
-        for hist, chunks in zip(self.histograms(), self.index_chunks(cols), strict=True):
-            values, entries, sumw2, outside = _bincount_sums(chunks, w, w2, hist.data_size)
+        index_chunks = self.index_chunks(cols, PARTIAL_CHUNK_SIZE)
+        for hist, chunks in zip(self.histograms(), index_chunks, strict=True):
+            values, entries, sumw2, outside = _bincount_sums(chunks, w, hist.data_size)
             out.values.append(values)
             out.entries.append(entries)
             out.sumw2.append(sumw2)

@@ -16,7 +16,7 @@ import numpy as np
 
 from remu._binning.cartesian import CartesianProductBinning
 from remu._binning.events import Columns, as_columns
-from remu._binning.fill import FillPlan, data_index_chunks
+from remu._binning.fill import CHUNK_SIZE, FillPlan, data_index_chunks
 from remu._sources.detect import uses_dask
 
 if TYPE_CHECKING:
@@ -102,14 +102,14 @@ class ResponsePlan(FillPlan):
             names |= more
         return names
 
-    def index_chunks(self, cols: Columns) -> list[list[np.ndarray]]:
-        truth = data_index_chunks(self.truth, cols)
-        reco = data_index_chunks(self.reco, cols)
+    def index_chunks(self, cols: Columns, chunk_size: int = CHUNK_SIZE) -> list[list[np.ndarray]]:
+        truth = data_index_chunks(self.truth, cols, chunk_size)
+        reco = data_index_chunks(self.reco, cols, chunk_size)
         if self.from_parts:
             n_truth = self.truth.data_size
             response = [_combine(r, t, n_truth) for r, t in zip(reco, truth, strict=True)]
         else:
-            response = data_index_chunks(self.response, cols)
+            response = data_index_chunks(self.response, cols, chunk_size)
         return [truth, reco, response]
 
     def structure(self) -> ResponsePlan:
