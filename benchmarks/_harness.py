@@ -36,6 +36,14 @@ class Workload:
         The issue's target, shown in the table (e.g. ``"<= 2x reference"``).
     unit_count : callable(data) -> float, optional
         Number of items processed (events, toys), to report a rate.
+    memory : str
+        ``"tracemalloc"`` (default): the peak of traced allocations in one extra
+        run. ``"rss"``: the peak growth of the process's resident set size during
+        the first timed run, for workloads whose memory lives outside Python's
+        allocators (file readers, worker processes) or whose claim is about the
+        whole process (streaming in constant memory).
+    teardown : callable(data) -> None, optional
+        Releases what ``setup`` started (e.g. a Dask cluster), after the runs.
     """
 
     name: str
@@ -46,3 +54,5 @@ class Workload:
     target: str = ""
     unit_count: Callable[[Any], float] | None = None
     tags: list[str] = field(default_factory=list)
+    memory: str = "tracemalloc"
+    teardown: Callable[[Any], None] | None = None

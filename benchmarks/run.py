@@ -146,11 +146,13 @@ def _peak_memory(func: Any) -> int:
 TRACE_LIMIT = 5.0
 
 
-def _measure(func: Any, args: argparse.Namespace) -> dict[str, Any]:
+def _measure(func: Any, args: argparse.Namespace, memory: str = "tracemalloc") -> dict[str, Any]:
     try:
         times, rss = _time_best(func, args.repeat, args.min_time, args.max_time)
         peak, method = None, None
-        if args.memory and min(times) <= TRACE_LIMIT:
+        if args.memory and memory == "rss":
+            peak, method = rss, "rss"
+        elif args.memory and min(times) <= TRACE_LIMIT:
             peak, method = _peak_memory(func), "tracemalloc"
         elif args.memory and rss is not None:
             peak, method = rss, "rss"
@@ -190,9 +192,14 @@ def worker(args: argparse.Namespace) -> int:
         if remu is None:
             record["ours"] = {"error": remu_error}
         else:
-            record["ours"] = _measure(partial(workload.run, remu, data), args)
+            record["ours"] = _measure(partial(workload.run, remu, data), args, workload.memory)
         if args.reference and workload.reference is not None:
-            record["reference"] = _measure(partial(workload.reference, data), args)
+            record["reference"] = _measure(partial(workload.reference, data), args, workload.memory)
+        if workload.teardown is not None:
+            try:
+                workload.teardown(data)
+            except Exception as exc:  # noqa: BLE001  (reported, the rest run)
+                record["teardown_error"] = f"{type(exc).__name__}: {exc}"
         print(json.dumps(record), flush=True)
         data = None
         gc.collect()
@@ -308,13 +315,58 @@ def _check_one(target: str, speedup: float | None, ratio: float | None) -> str |
     return "met" if ok else "missed"
 
 
-def check_target(target: str, speedup: float | None, ratio: float | None) -> str | None:
+_RATE = re.compile(r"(?P<op><=|>=|≤|≥|<|>)\s*(?P<num>[0-9.]+)\s*(?P<unit>[kMG]?)\s*/\s*s\b")
+_RSS = re.compile(
+    r"rss\s*(?P<op><=|>=|≤|≥|<|>)\s*(?P<num>[0-9.]+)\s*(?P<unit>[kMG])i?B", re.IGNORECASE
+)
+_SCALE = {"": 1.0, "k": 1e3, "K": 1e3, "M": 1e6, "m": 1e6, "G": 1e9, "g": 1e9}
+_OPS = {
+    "<=": float.__le__,
+    ">=": float.__ge__,
+    "<": float.__lt__,
+    ">": float.__gt__,
+    "≤": float.__le__,
+    "≥": float.__ge__,
+}
+
+
+def _check_absolute(part: str, rate: float | None, rss: float | None) -> str | None:
+    """Targets on the rate ('>= 7 M/s': units per second) or on the RSS growth ('rss < 200 MB')."""
+    m = _RSS.search(part)
+    if m:
+        if rss is None:
+            return None
+        limit = float(m["num"]) * {"k": 2**10, "m": 2**20, "g": 2**30}[m["unit"].lower()]
+        return "met" if _OPS[m["op"]](float(rss), limit) else "missed"
+    m = _RATE.search(part)
+    if m:
+        if rate is None:
+            return None
+        limit = float(m["num"]) * _SCALE[m["unit"]]
+        return "met" if _OPS[m["op"]](float(rate), limit) else "missed"
+    return None
+
+
+def check_target(
+    target: str,
+    speedup: float | None,
+    ratio: float | None,
+    rate: float | None = None,
+    rss: float | None = None,
+) -> str | None:
     """'met' / 'missed' for targets like '>= 5x vs oracle' or '<= 2x reference'.
 
     Several targets are separated by ';' (e.g. '<= 2x reference; >= 20x vs oracle'):
     all that can be checked must be met; those without a number to check are ignored.
+    Absolute targets are '>= 7 M/s' (units per second, see ``unit_count``) and
+    'rss < 200 MB' (the growth of the resident set size, for workloads measured with
+    ``memory="rss"``).
     """
-    states = [_check_one(part.strip(), speedup, ratio) for part in (target or "").split(";")]
+    states = []
+    for part in (target or "").split(";"):
+        part = part.strip()
+        absolute = _check_absolute(part, rate, rss)
+        states.append(absolute if absolute is not None else _check_one(part, speedup, ratio))
     checked = [state for state in states if state is not None]
     if not checked:
         return None
@@ -358,7 +410,13 @@ def summarise(name: str, workload: Any, ours_rec: dict, oracle_rec: dict | None)
         "reference_peak_bytes": ref.get("peak_bytes") if ref else None,
         "units": units,
         "ours_rate_per_s": units / t_ours if units and t_ours else None,
-        "target_status": check_target(workload.target, speedup, ratio),
+        "target_status": check_target(
+            workload.target,
+            speedup,
+            ratio,
+            rate=units / t_ours if units and t_ours else None,
+            rss=ours.get("peak_bytes") if ours.get("memory_method") == "rss" else None,
+        ),
         "errors": errors,
         "ours_times": ours.get("times"),
         "oracle_times": orc.get("times") if orc else None,

@@ -230,7 +230,7 @@ def full_chain(tmp_path_factory) -> Path:
 @pytest.mark.slow
 def test_chain_runs_every_step(full_chain):
     summary = json.loads((full_chain / "results.json").read_text())
-    assert list(summary["steps"]) == ["00", "01", "02", "03", "04", "05", "06", "PD"]
+    assert list(summary["steps"]) == ["00", "01", "02", "03", "04", "05", "06", "PD", "DK"]
     assert all(info["status"] == "ok" for info in summary["steps"].values())
     markdown = (full_chain / "results.md").read_text()
     for step in summary["steps"]:
@@ -390,6 +390,24 @@ def test_step_pd(full_chain):
         assert results["jagged"]["first_muons"] == 2362
     for name in ("pandas", "flat_muons", "sliced_muons"):
         assert (full_chain / "PD" / f"{name}.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_step_dk_dask_fill_equals_in_memory(full_chain):
+    results = step_results(full_chain, "DK")
+    assert results["workers"] == 2
+    assert results["entries_equal"] is True
+    assert results["max_relative_difference"] < 1e-9
+    # the optimised matrix of step 01: the same truth bins and generated events
+    step01 = step_results(full_chain, "01")
+    assert results["truth_bins"] == step01["truth_bins"]["optimised"]
+    assert results["truth_entries"] == step01["truth_entries"]["sum"]
+    assert all(n == 4 for n in results["partitions"].values())
+    assert len(list((full_chain / "DK" / "modelA_data").glob("part-*.parquet"))) == 4
+    log = (full_chain / "DK" / "log.txt").read_text()
+    assert "Client('tcp://host:8786')" in log
+    with np.load(full_chain / "DK" / "response_matrix.npz") as npz:
+        assert npz["truth_entries"].sum() == results["truth_entries"]
 
 
 # --------------------------------------------------------------------------- step PD helpers

@@ -1,4 +1,4 @@
-"""Run the whole tutorial analysis: steps 00 to 06 and PD, in order.
+"""Run the whole tutorial analysis: steps 00 to 06, PD and DK, in order.
 
 Each step runs as its own Python process inside ``<output>/<step>/`` (later
 steps read the files of earlier ones as ``../00/...``), with its printout in
@@ -41,6 +41,7 @@ STEPS: dict[str, tuple[str, str]] = {
     "05": ("step05_backgrounds.py", "background and noise templates, nested binnings"),
     "06": ("step06_cross_sections.py", "cross sections, flux folding and flux uncertainties"),
     "PD": ("stepPD_pandas_root.py", "filling from pandas DataFrames and ROOT files"),
+    "DK": ("stepDK_dask_fill.py", "the response matrix filled on a Dask cluster from Parquet"),
 }
 
 #: what each step should find (the generator's truth and upstream's numbers)
@@ -67,6 +68,9 @@ EXPECTATIONS: dict[str, str] = {
     "hypothesis B.",
     "PD": "scikit-hep samples: flat tree 2304 × 20, jagged tree 2421 events, 3825 muons, "
     "2362 events with a muon.",
+    "DK": "the response matrix of step 01 (optimised truth binning, models A + B) filled on a "
+    "2-worker LocalCluster from Parquet partitions equals the in-memory one: entries exactly, "
+    "values to rounding.",
 }
 
 

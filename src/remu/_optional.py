@@ -13,6 +13,8 @@ _EXTRAS = {
     "emcee": "mcmc",
     "dask": "dask",
     "distributed": "dask",
+    "dask_awkward": "dask",
+    "pyarrow": "dask",
     "iminuit": "iminuit",
     "hist": "hist",
     "tqdm": "progress",

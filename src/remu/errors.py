@@ -13,6 +13,7 @@ __all__ = [
     "InputError",
     "InsufficientStatisticsError",
     "InvalidEventError",
+    "IrregularFieldError",
     "MissingFieldError",
     "MissingVariableError",
     "NoMergeNeighbourError",
@@ -95,4 +96,15 @@ class NoMergeNeighbourError(BinMergeError, ValueError):
 
     Both a :class:`BinMergeError` and a :class:`ValueError` (what ReMU raises
     in this case, from ``argmin`` of an empty sequence).
+    """
+
+
+class IrregularFieldError(InputError):
+    """An event field that is not one number per event: jagged, option-typed or nested.
+
+    Raised for awkward arrays (and ROOT branches) whose field holds a list per
+    event (``var * float32``), values that may be missing (``?float64``), records
+    or nested lists; the message names the field. ``fill_from_root(...,
+    flatten=[name])`` flattens jagged fields and reads missing values as NaN.
+    A :class:`ValueError`, as NumPy raises for ragged sequences.
     """

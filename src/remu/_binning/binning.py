@@ -338,20 +338,37 @@ class Binning(RemuYAMLObject):
         weight: Any = 1,
         raise_error: bool = False,
         rename: Mapping[str, str] | None = None,
-    ) -> None:
+        *,
+        compute: bool = True,
+    ) -> Any:
         """Fill events into the binning.
 
         Parameters
         ----------
         event
             One event (a mapping or record), a dict of equally long arrays, a list
-            of mappings, a structured array, or a DataFrame (columns by name).
+            of mappings, a structured array, a DataFrame (columns by name), an
+            awkward record array, or a Dask collection: a ``dask.dataframe.DataFrame``,
+            a dict of 1-D dask arrays or a dask-awkward record array.
         weight : float or sequence of float
             One weight for all events, or one per event (negative weights allowed).
+            With Dask events: a number, or a Dask collection partitioned like the
+            events (e.g. ``ddf["w"]``).
         raise_error : bool
             Raise ``ValueError`` (and fill nothing) if any event lies outside.
         rename : dict, optional
             Input name -> binning variable name.
+        compute : bool
+            Dask events only. ``True`` (default): fill now, on the current Dask
+            scheduler (a ``distributed.Client`` if one is active). ``False``: return
+            a ``dask.delayed`` object instead, which computes to a new binning of
+            the same structure holding only these events. Compute several such
+            fills in one pass with ``dask.compute(...)`` and add the results
+            (``binning + result``).
+
+        Returns
+        -------
+        None, or a ``dask.delayed.Delayed`` with ``compute=False``.
 
         Raises
         ------
@@ -359,6 +376,15 @@ class Binning(RemuYAMLObject):
             Weight list of the wrong length, NaN weights, ``raise_error`` violations.
         remu.errors.MissingVariableError
             (a ``KeyError``) if a needed variable is missing.
+        remu.errors.IrregularFieldError
+            (a ``ValueError``) for a jagged or option-typed awkward field.
+
+        Notes
+        -----
+        A Dask collection is binned partition by partition where it lives; only the
+        per-partition values, entries and sums of squared weights travel back, summed
+        as a tree. Entries equal those of an in-memory fill of the same events
+        exactly, values and sums of squared weights to rounding.
 
         Examples
         --------
@@ -371,8 +397,18 @@ class Binning(RemuYAMLObject):
         >>> lb.fill({"x": np.array([1.2, 1.7])}, weight=0.5)
         >>> lb.get_values_as_ndarray(), lb.get_entries_as_ndarray()
         (array([4., 4.]), array([3, 3]))
+
+        Dask arrays are filled block by block:
+
+        >>> import dask.array as da
+        >>> x = da.from_array(np.array([0.5, 1.5, 1.7, 9.0]), chunks=2)
+        >>> lb.fill({"x": x}, weight=2.0)
+        >>> lb.get_entries_as_ndarray()
+        array([4, 5])
         """
-        _fill.fill(self, event, weight=weight, raise_error=raise_error, rename=rename)
+        return _fill.fill(
+            self, event, weight=weight, raise_error=raise_error, rename=rename, compute=compute
+        )
 
     def fill_data_index(self, i: int, weight: Any = 1.0) -> None:
         """Add ``weight`` (or each weight of a list) directly to data index ``i``."""
@@ -396,6 +432,107 @@ class Binning(RemuYAMLObject):
     def fill_from_csv_file(self, *args: Any, **kwargs: Any) -> None:
         """Fill from CSV file(s); see :meth:`fill_multiple_from_csv_file`."""
         type(self).fill_multiple_from_csv_file([self], *args, **kwargs)
+
+    def fill_from_root(
+        self,
+        files: Any,
+        weightfield: str | None = None,
+        weight: float = 1.0,
+        rename: Mapping[str, str] | None = None,
+        cut_function: Callable[[Any], Any] | None = None,
+        *,
+        branches: Iterable[str] | None = None,
+        flatten: bool | Iterable[str] | None = None,
+        step_size: int | str | None = None,
+        dask: bool = False,
+        compute: bool = True,
+        raise_error: bool = False,
+        **uproot_options: Any,
+    ) -> Any:
+        """Fill from ROOT files of any size, reading only the branches needed.
+
+        Parameters
+        ----------
+        files : str, list of str or dict
+            As for ``uproot.iterate``: ``"file.root:tree"`` (wildcards allowed,
+            ``"data/*.root:events"``), a list of them, or ``{path: tree_name}``.
+        weightfield : str, optional
+            Branch multiplied into the weight (its name after renaming).
+        weight : float
+            Weight of every entry (times ``weightfield``).
+        rename : dict, optional
+            Branch name -> binning variable name.
+        cut_function : callable, optional
+            Called with each chunk, an awkward record array with the renamed
+            fields; returns the entries to fill (e.g. ``lambda a: a[a.pt > 20]``)
+            and may add fields. It sees only the branches read: add those it
+            needs to ``branches``.
+        branches : list of str, optional
+            Further branches to read (for the cut function).
+        flatten : bool or list of str, optional
+            Fields that may be jagged (one entry per list element, per-event fields
+            repeated) or option-typed (``None`` read as NaN, outside every bin);
+            ``True`` for all. Others raise ``IrregularFieldError``.
+        step_size : int or str, optional
+            Entries per chunk, or a memory size per chunk (default ``"16 MB"``): the
+            memory used stays a few times this size, whatever the size of the files.
+        dask : bool
+            Read with ``uproot.dask`` instead, one task per chunk on the current
+            Dask scheduler (a ``distributed.Client`` if one is active).
+        compute : bool
+            With ``dask=True``, ``False`` returns a ``dask.delayed`` object that
+            computes to a new binning holding only these events (as :meth:`fill`).
+        raise_error : bool
+            Raise ``ValueError`` and fill nothing if an entry lies outside.
+        **uproot_options
+            Passed to ``uproot.iterate`` / ``uproot.dask``.
+
+        Returns
+        -------
+        None, or a ``dask.delayed.Delayed`` with ``dask=True, compute=False``.
+
+        Raises
+        ------
+        remu.errors.MissingFieldError
+            A branch that is not in a tree (naming file, tree and branch).
+        remu.errors.IrregularFieldError
+            A jagged or option-typed field not named in ``flatten``.
+        FileNotFoundError
+            A file that does not exist.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np, uproot
+        >>> from remu.binning import LinearBinning
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(folder.name, "events.root")
+        >>> with uproot.recreate(path) as f:
+        ...     tree = f.mktree("events", {"x": "f8", "w": "f8"})
+        ...     tree.extend({"x": np.array([0.5, 1.5, 1.6]), "w": np.ones(3)})
+        >>> lb = LinearBinning("x", [0, 1, 2])
+        >>> lb.fill_from_root(path + ":events", weightfield="w", weight=2.0)
+        >>> lb.get_values_as_ndarray()
+        array([2., 4.])
+        >>> folder.cleanup()
+        """
+        from remu._sources.root import fill_from_root
+
+        return fill_from_root(
+            _fill.FillPlan(self),
+            files,
+            weightfield,
+            weight,
+            rename,
+            cut_function,
+            branches=branches,
+            flatten=flatten,
+            step_size=step_size,
+            dask=dask,
+            compute=compute,
+            raise_error=raise_error,
+            **uproot_options,
+        )
 
     @classmethod
     def fill_multiple_from_csv_file(

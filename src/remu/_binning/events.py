@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from remu._sources.awkward_columns import flat_columns, is_awkward
 from remu.errors import InvalidEventError, MissingFieldError, MissingVariableError
 
 __all__ = ["Columns", "SingleEventColumns", "as_columns"]
@@ -228,6 +229,9 @@ class FieldColumns(Columns):
     def _fetch(self, source: Any, name: str) -> tuple[np.ndarray, np.ndarray | None]:
         if source not in list(self._data.fields):
             raise self.missing(name)
+        if is_awkward(self._data):
+            # jagged and option-typed fields raise IrregularFieldError, naming the field
+            return flat_columns(self._data, [source])[source], None
         return _to_float(np.asarray(self._data[source]), name), None
 
     def names(self) -> list[str]:

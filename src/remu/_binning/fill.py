@@ -10,18 +10,35 @@ filling the events one at a time.
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from remu._binning.events import Columns, MaterialisedColumns, as_columns
+from remu._sources.detect import uses_dask
 
 if TYPE_CHECKING:
     from remu._binning.binning import Binning
 
-__all__ = ["CHUNK_SIZE", "current_mapper", "data_index_chunks", "fill"]
+__all__ = [
+    "CHUNK_SIZE",
+    "PARTIAL_CHUNK_SIZE",
+    "FillPlan",
+    "PartialFill",
+    "accumulate",
+    "current_mapper",
+    "data_index_chunks",
+    "fill",
+    "normalise_weight",
+]
 
 CHUNK_SIZE = 1 << 16
+#: look-up chunks of a partial fill (on Dask workers): their temporaries stay below
+#: glibc's 128 kB mmap threshold, which is fixed in worker processes (distributed
+#: sets MALLOC_TRIM_THRESHOLD_), so they are reused instead of being mapped afresh
+#: (and page-faulted) for every chunk
+PARTIAL_CHUNK_SIZE = 12288
 
 
 def current_mapper() -> Any:
@@ -30,7 +47,9 @@ def current_mapper() -> Any:
     return getattr(module, "mapper", map) if module is not None else map
 
 
-def data_index_chunks(binning: Binning, cols: Columns) -> list[np.ndarray]:
+def data_index_chunks(
+    binning: Binning, cols: Columns, chunk_size: int = CHUNK_SIZE
+) -> list[np.ndarray]:
     """Data indices (int64, -1 outside) of all events, as a list of consecutive chunks."""
     n = cols.n
     mapper = current_mapper()
@@ -40,14 +59,14 @@ def data_index_chunks(binning: Binning, cols: Columns) -> list[np.ndarray]:
         needed = binning._required_variables()
         if needed is not None:
             cols = MaterialisedColumns(cols, needed)
-    if n <= CHUNK_SIZE:
+    if n <= chunk_size:
         chunks = [cols]
     else:
-        chunks = [cols.take(slice(a, min(a + CHUNK_SIZE, n))) for a in range(0, n, CHUNK_SIZE)]
+        chunks = [cols.take(slice(a, min(a + chunk_size, n))) for a in range(0, n, chunk_size)]
     return [np.asarray(c, dtype=np.int64) for c in mapper(binning._data_indices, chunks)]
 
 
-def _normalise_weight(weight: Any, n: int) -> float | np.ndarray:
+def normalise_weight(weight: Any, n: int) -> float | np.ndarray:
     try:
         length = len(weight)
     except TypeError:
@@ -73,21 +92,34 @@ def _normalise_weight(weight: Any, n: int) -> float | np.ndarray:
     if arr.ndim != 1:
         msg = f"weights must be a 1-D sequence; got shape {arr.shape}"
         raise ValueError(msg)
-    nan = np.flatnonzero(np.isnan(arr))
+    with np.errstate(over="ignore", invalid="ignore"):
+        # one pass without a temporary: the sum is NaN if any weight is (or for
+        # +inf and -inf together, which the exact check below then clears)
+        suspicious = bool(np.isnan(arr.sum()))
+    nan = np.flatnonzero(np.isnan(arr)) if suspicious else np.zeros(0, dtype=np.intp)
     if nan.size:
         msg = f"weight of event {int(nan[0])} is NaN ({nan.size} NaN weights in total)"
         raise ValueError(msg)
     return arr
 
 
-def accumulate(binning: Binning, chunks: list[np.ndarray], weight: float | np.ndarray) -> None:
-    """Add the weighted events with the given data-index chunks into the binning's arrays."""
-    values, entries, sumw2 = binning.value_array, binning.entries_array, binning.sumw2_array
-    if values is None:
+def accumulate_arrays(
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+    chunks: list[np.ndarray],
+    weight: float | np.ndarray,
+) -> None:
+    """Add weighted events with the given data-index chunks to ``(values, entries, sumw2)``.
+
+    The additions run in event order (:func:`numpy.add.at`), so the sums are
+    bit-identical to filling the events one at a time. ``arrays`` is ``None`` for a
+    dummy binning, which accepts only events outside it.
+    """
+    if arrays is None:
         if any((c >= 0).any() for c in chunks):
             msg = "Cannot fill a dummy binning (it has no data arrays); use clone(dummy=False)."
             raise TypeError(msg)
         return
+    values, entries, sumw2 = arrays
     scalar = np.ndim(weight) == 0
     with np.errstate(under="ignore"):
         w2 = weight * weight if scalar else None
@@ -109,19 +141,227 @@ def accumulate(binning: Binning, chunks: list[np.ndarray], weight: float | np.nd
         offset += len(chunk)
 
 
+def data_arrays(binning: Binning) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The binning's ``(values, entries, sumw2)`` storage, ``None`` for a dummy."""
+    if binning.value_array is None:
+        return None
+    return binning.value_array, binning.entries_array, binning.sumw2_array
+
+
+def accumulate(binning: Binning, chunks: list[np.ndarray], weight: float | np.ndarray) -> None:
+    """Add the weighted events with the given data-index chunks into the binning's arrays."""
+    accumulate_arrays(data_arrays(binning), chunks, weight)
+
+
+@dataclass
+class PartialFill:
+    """The sums of a batch of events, one entry per histogram of a :class:`FillPlan`.
+
+    What a worker returns for its share of the events: per histogram a values,
+    an entries and a sumw2 array, and the number of events outside it. Partial
+    fills add up (``a + b``), so they can be reduced as a tree.
+    """
+
+    values: list[np.ndarray]
+    entries: list[np.ndarray]
+    sumw2: list[np.ndarray]
+    outside: list[int]
+
+    def __add__(self, other: PartialFill) -> PartialFill:
+        return PartialFill(
+            [a + b for a, b in zip(self.values, other.values, strict=True)],
+            [a + b for a, b in zip(self.entries, other.entries, strict=True)],
+            [a + b for a, b in zip(self.sumw2, other.sumw2, strict=True)],
+            [a + b for a, b in zip(self.outside, other.outside, strict=True)],
+        )
+
+
+def _bincount_sums(
+    chunks: list[np.ndarray], weight: float | np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Values, entries, sumw2 and the number of events outside (index -1), from zero.
+
+    ``np.bincount`` adds in event order. The events outside are counted in an
+    extra first bin (index + 1), which saves selecting the events inside. The
+    chunks are gathered into one reused buffer of up to :data:`CHUNK_SIZE` events
+    and counted buffer by buffer, squared weights too: no array as long as all
+    the events is allocated (fresh large arrays cost page faults).
+    """
+    counts = np.zeros(size + 1, dtype=np.int64)
+    per_event = weight if isinstance(weight, np.ndarray) else None
+    values = np.zeros(size + 1)
+    sumw2 = np.zeros(size + 1)
+    total = sum(len(c) for c in chunks)
+    length = min(total, max(CHUNK_SIZE, max((len(c) for c in chunks), default=0)))
+    buffer = np.empty(length, dtype=np.int64)
+    squares = np.empty(length if per_event is not None else 0)
+
+    def count(start: int, stop: int) -> None:
+        shifted = buffer[: stop - start]
+        counts[:] += np.bincount(shifted, minlength=size + 1)
+        if per_event is not None:
+            w = per_event[start:stop]
+            w2 = squares[: stop - start]
+            with np.errstate(under="ignore"):
+                np.multiply(w, w, out=w2)
+            values[:] += np.bincount(shifted, weights=w, minlength=size + 1)
+            sumw2[:] += np.bincount(shifted, weights=w2, minlength=size + 1)
+
+    start = offset = 0
+    for chunk in chunks:
+        m = len(chunk)
+        if offset + m - start > length:
+            count(start, offset)
+            start = offset
+        np.add(chunk, 1, out=buffer[offset - start : offset - start + m])
+        offset += m
+    if offset > start:
+        count(start, offset)
+    entries = counts[1:]
+    if per_event is None:
+        w = float(weight)
+        with np.errstate(under="ignore"):
+            return entries * w, entries, entries * (w * w), int(counts[0])
+    return values[1:], entries, sumw2[1:], int(counts[0])
+
+
+class FillPlan:
+    """Histograms filled together from the same events, and how their bins are found.
+
+    The base plan fills one binning. Subclasses (the response matrix's truth, reco
+    and response histograms) override :meth:`histograms` and :meth:`index_chunks`
+    to share look-ups between the histograms. A plan is what travels to the workers
+    of a distributed fill, so :meth:`structure` gives a copy holding structure-only
+    binnings.
+    """
+
+    def __init__(self, binning: Binning) -> None:
+        self.binning = binning
+
+    def histograms(self) -> list[Binning]:
+        """The binnings filled, in the order their ``raise_error`` checks run."""
+        return [self.binning]
+
+    def required_variables(self) -> set[str] | None:
+        """The binning variables the look-ups read (``None``: not known)."""
+        return self.binning._required_variables()
+
+    def index_chunks(self, cols: Columns, chunk_size: int = CHUNK_SIZE) -> list[list[np.ndarray]]:
+        """Per histogram, the data indices (-1 outside) of the events, in chunks."""
+        return [data_index_chunks(self.binning, cols, chunk_size)]
+
+    def structure(self) -> FillPlan:
+        """The same plan over structure-only copies of the binnings (small to send)."""
+        return type(self)(self.binning.clone(dummy=True))
+
+    # -- filling ------------------------------------------------------------------------
+    def fill_columns(self, cols: Columns, weight: Any, raise_error: bool) -> None:
+        """Fill the events in place, histogram by histogram, in event order.
+
+        Each histogram's ``raise_error`` check runs just before it is filled, and
+        the weights are checked before the first histogram is filled.
+        """
+        w: float | np.ndarray | None = None
+        for hist, chunks in zip(self.histograms(), self.index_chunks(cols), strict=True):
+            if raise_error and any((c < 0).any() for c in chunks):
+                msg = "Event not part of binning!"
+                raise ValueError(msg)
+            if w is None:
+                w = normalise_weight(weight, cols.n)
+            accumulate(hist, chunks, w)
+        self.after_fill()
+
+    def partial(self, cols: Columns, weight: Any) -> PartialFill:
+        """The sums of the events, from zero (what a worker computes)."""
+        w = normalise_weight(weight, cols.n)
+        out = PartialFill([], [], [], [])
+        index_chunks = self.index_chunks(cols, PARTIAL_CHUNK_SIZE)
+        for hist, chunks in zip(self.histograms(), index_chunks, strict=True):
+            values, entries, sumw2, outside = _bincount_sums(chunks, w, hist.data_size)
+            out.values.append(values)
+            out.entries.append(entries)
+            out.sumw2.append(sumw2)
+            out.outside.append(outside)
+        return out
+
+    def empty_partial(self) -> PartialFill:
+        """The sums of no events."""
+        sizes = [h.data_size for h in self.histograms()]
+        return PartialFill(
+            [np.zeros(n) for n in sizes],
+            [np.zeros(n, dtype=np.int64) for n in sizes],
+            [np.zeros(n) for n in sizes],
+            [0 for _ in sizes],
+        )
+
+    def add_partial(self, partial: PartialFill, raise_error: bool) -> None:
+        """Add summed events into the binnings; all or nothing.
+
+        Raises
+        ------
+        ValueError
+            With ``raise_error``, if any event was outside a histogram (nothing is added).
+        TypeError
+            If a dummy binning would receive events (nothing is added).
+        """
+        hists = self.histograms()
+        if raise_error and any(partial.outside):
+            n = max(partial.outside)
+            msg = f"Event not part of binning! ({n} events outside)"
+            raise ValueError(msg)
+        for hist, entries in zip(hists, partial.entries, strict=True):
+            if hist.value_array is None and entries.any():
+                msg = "Cannot fill a dummy binning (it has no data arrays); use clone(dummy=False)."
+                raise TypeError(msg)
+        for k, hist in enumerate(hists):
+            if hist.value_array is None:
+                continue
+            hist.value_array += partial.values[k]
+            hist.entries_array += partial.entries[k]
+            hist.sumw2_array += partial.sumw2[k]
+        self.after_fill()
+
+    def after_fill(self) -> None:
+        """Hook run after every fill (a response matrix refreshes its filled indices)."""
+
+    def filled_copy(self, partial: PartialFill) -> Any:
+        """A new, empty copy of the filled object holding only ``partial``."""
+        fresh = type(self)(self.binning.clone(dummy=False))
+        fresh.binning.reset()
+        fresh.add_partial(partial, raise_error=False)
+        return fresh.binning
+
+
 def fill(
     binning: Binning,
     event: Any,
     weight: Any = 1,
     raise_error: bool = False,
     rename: Any = None,
-) -> None:
+    *,
+    compute: bool = True,
+) -> Any:
     """Implementation of :meth:`Binning.fill`."""
+    if uses_dask(event, weight):
+        from remu._sources.dask_fill import fill_from_dask
+
+        return fill_from_dask(
+            FillPlan(binning),
+            event,
+            weight=weight,
+            raise_error=raise_error,
+            rename=rename,
+            compute=compute,
+        )
+    if not compute:
+        msg = "compute=False needs a Dask collection of events (a lazy fill)"
+        raise TypeError(msg)
     cols = as_columns(event, rename)
     if cols is None:
-        return
+        return None
     chunks = data_index_chunks(binning, cols)
     if raise_error and any((c < 0).any() for c in chunks):
         msg = "Event not part of binning!"
         raise ValueError(msg)
-    accumulate(binning, chunks, _normalise_weight(weight, cols.n))
+    accumulate(binning, chunks, normalise_weight(weight, cols.n))
+    return None

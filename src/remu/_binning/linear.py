@@ -9,6 +9,7 @@ import numpy as np
 
 from remu._binning.binning import Binning, LazyBins
 from remu._binning.bins import ARRAY_KEYS, RectangularBin
+from remu._binning.edge_lookup import bin_indices
 from remu._binning.events import Columns
 from remu._binning.phasespace import PhaseSpace
 from remu._binning.uhi import GridHistogramMethods as _Grid
@@ -136,14 +137,8 @@ class LinearBinning(Binning):
         )
 
     def _native_indices(self, cols: Columns) -> np.ndarray:
-        # np.digitize(x, e, right) == np.searchsorted(e, x, side) for increasing e;
-        # NaN sorts past the last edge, so it lands outside.
-        x = cols[self.variable]
-        side = "left" if self.include_upper else "right"
-        k = np.searchsorted(self.bin_edges, x, side=side)
-        k -= 1
-        k[k >= self.nbins] = -1
-        return k
+        # np.searchsorted(edges, x, side) - 1, computed faster; NaN lands outside.
+        return bin_indices(self.bin_edges, cols[self.variable], include_upper=self.include_upper)
 
     def _required_variables(self) -> set[str] | None:
         names = {self.variable}

@@ -10,6 +10,7 @@ import numpy as np
 
 from remu._binning.bins import ARRAY_KEYS, RectangularBin
 from remu._binning.cartesian import _GETTERS, CartesianProductBinning
+from remu._binning.edge_lookup import bin_indices
 from remu._binning.events import Columns
 from remu._binning.linear import LinearBinning, check_edges, merge_edges_along_axis
 from remu._binning.phasespace import PhaseSpace
@@ -96,13 +97,13 @@ class RectilinearBinning(CartesianProductBinning):
         )
 
     def _native_indices(self, cols: Columns) -> np.ndarray:
-        side = "left" if self.include_upper else "right"
         out = np.zeros(cols.n, dtype=np.int64)
         outside = np.zeros(cols.n, dtype=bool)
         for binning, stride in zip(self.binnings, self._strides, strict=False):
-            k = np.searchsorted(binning.bin_edges, cols[binning.variable], side=side)
-            k -= 1
-            outside |= (k < 0) | (k >= binning.nbins)
+            k = bin_indices(
+                binning.bin_edges, cols[binning.variable], include_upper=self.include_upper
+            )
+            outside |= k < 0
             if stride != 1:
                 k *= stride
             out += k

@@ -16,6 +16,7 @@ from remu.binning import Binning, CartesianProductBinning
 from remu.errors import InputError, MissingVariableError
 
 from . import posterior
+from .fill import fill_matrix
 from .npz import write_response_npz
 
 __all__ = ["IndexOutOfRangeError", "ResponseMatrix"]
@@ -177,33 +178,68 @@ class ResponseMatrix:
 
     # ------------------------------------------------------------------ filling
 
-    def fill(self, *args: Any, **kwargs: Any) -> None:
+    def fill(
+        self,
+        event: Any,
+        weight: Any = 1,
+        raise_error: bool = False,
+        rename: Mapping[str, str] | None = None,
+        *,
+        compute: bool = True,
+    ) -> Any:
         """Fill events into the truth, reco and response histograms.
+
+        The events are converted once and each event's truth and reco bins are
+        looked up once for all three histograms.
 
         Parameters
         ----------
-        *args, **kwargs
-            Passed to :meth:`remu.binning.Binning.fill` of each histogram:
-            ``event, weight=1, raise_error=False, rename=None``. Events hold both
+        event
+            As :meth:`remu.binning.Binning.fill`: one event, a dict of arrays, a
+            list of mappings, a structured array, a DataFrame, an awkward record
+            array, or a Dask collection (a ``dask.dataframe.DataFrame``, a dict of
+            1-D dask arrays, a dask-awkward array). Events hold both
             the true and the reconstructed variables; an event whose reco
             variables lie outside the reco binning (e.g. NaN: not reconstructed)
             only enters the truth histogram.
+        weight : float or sequence of float
+            One weight for all events, or one per event.
+        raise_error : bool
+            Raise ``ValueError`` if an event lies outside a histogram. The checks
+            run in the order truth, reco, response, each before that histogram is
+            filled (as ReMU does): an event outside the reco binning raises after
+            the truth histogram was filled.
+        rename : dict, optional
+            Input name -> binning variable name.
+        compute : bool
+            Dask events only, as for :meth:`remu.binning.Binning.fill`: ``True``
+            fills now on the current Dask scheduler; ``False`` returns a
+            ``dask.delayed`` object computing to a new ResponseMatrix (same
+            binnings, nuisance and impossible indices) holding only these events;
+            add it to this one with ``+``. With Dask events ``raise_error`` is
+            checked for all three histograms before anything is filled.
+
+        Returns
+        -------
+        None, or a ``dask.delayed.Delayed`` with ``compute=False``.
 
         Raises
         ------
         remu.errors.MissingVariableError
             (a ``KeyError``) If the event data lacks a truth or reco variable;
             nothing is filled then.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from remu import binning, migration
+        >>> resp = migration.ResponseMatrix(binning.LinearBinning("r", [0, 1, 2]),
+        ...                                 binning.LinearBinning("t", [0, 1, 2]))
+        >>> resp.fill({"t": np.array([0.5, 1.5, 1.2]), "r": np.array([0.7, 1.1, np.nan])})
+        >>> resp.get_truth_entries_as_ndarray(), resp.get_reco_entries_as_ndarray()
+        (array([1, 2]), array([1, 1]))
         """
-        if args:
-            rename = kwargs.get("rename", args[3] if len(args) > 3 else None)
-            self._check_event_variables(args[0], rename)
-        elif "event" in kwargs:
-            self._check_event_variables(kwargs["event"], kwargs.get("rename"))
-        self.truth_binning.fill(*args, **kwargs)
-        self.reco_binning.fill(*args, **kwargs)
-        self.response_binning.fill(*args, **kwargs)
-        self._update_filled_indices()
+        return fill_matrix(self, event, weight, raise_error, rename, compute=compute)
 
     def fill_from_csv_file(self, *args: Any, **kwargs: Any) -> None:
         """Fill events from CSV file(s), parsing each file once for all three histograms.
@@ -246,11 +282,70 @@ class ResponseMatrix:
         """Replace truth bins by a fuller in-memory truth sample.
 
         Same as :meth:`fill_up_truth_from_csv_file`, with the events passed to
-        :meth:`remu.binning.Binning.fill`.
+        :meth:`remu.binning.Binning.fill` (in-memory events or Dask collections;
+        the fill happens now, ``compute=False`` is refused).
+
+        Raises
+        ------
+        TypeError
+            For ``compute=False``.
         """
+        if kwargs.get("compute", True) is not True:
+            msg = "fill_up_truth fills now: compute=False is not supported"
+            raise TypeError(msg)
         new_truth = deepcopy(self.truth_binning)
         new_truth.reset()
         new_truth.fill(*args, **kwargs)
+        self._replace_smaller_truth(new_truth)
+
+    def fill_from_root(self, files: Any, *args: Any, **kwargs: Any) -> Any:
+        """Fill events from ROOT files, reading each chunk once for all three histograms.
+
+        Parameters
+        ----------
+        files, *args, **kwargs
+            As :meth:`remu.binning.Binning.fill_from_root`: ``files``
+            (``"file.root:tree"``, wildcards, lists, ``{path: tree}``),
+            ``weightfield=None``, ``weight=1.0``, ``rename=None``,
+            ``cut_function=None`` and the keywords ``branches``, ``flatten``,
+            ``step_size``, ``dask``, ``compute``, ``raise_error``. The branches
+            read are the truth and reco variables, ``weightfield`` and ``branches``.
+
+        Returns
+        -------
+        None, or a ``dask.delayed.Delayed`` with ``dask=True, compute=False``
+        (computing to a new ResponseMatrix holding only these events).
+
+        Raises
+        ------
+        RuntimeError
+            If the filled matrix is inconsistent (negative weights, more
+            reconstructed than true weight), as for :meth:`fill_from_csv_file`.
+        remu.errors.MissingFieldError
+            A branch that is not in a tree.
+        """
+        from remu._sources.root import fill_from_root
+
+        from .fill import ResponsePlan
+
+        result = fill_from_root(ResponsePlan.of(self), files, *args, **kwargs)
+        if result is None:
+            self._fix_rounding_errors()
+            self._update_filled_indices()
+        return result
+
+    def fill_up_truth_from_root(self, files: Any, *args: Any, **kwargs: Any) -> None:
+        """Replace truth bins by a fuller truth sample read from ROOT files.
+
+        As :meth:`fill_up_truth_from_csv_file`, with the events read by
+        :meth:`remu.binning.Binning.fill_from_root` (same arguments; not lazy).
+        """
+        if kwargs.get("compute", True) is not True:
+            msg = "fill_up_truth_from_root fills now: compute=False is not supported"
+            raise TypeError(msg)
+        new_truth = deepcopy(self.truth_binning)
+        new_truth.reset()
+        new_truth.fill_from_root(files, *args, **kwargs)
         self._replace_smaller_truth(new_truth)
 
     def _fix_rounding_errors(self) -> None:
