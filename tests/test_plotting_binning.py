@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from numpy.testing import assert_array_equal
 
+from numeric_asserts import assert_allclose
 from remu import binning, plotting
 from remu._plotting.array import _apply_density, density_factors
 from remu._plotting.binning import finite_bin_edges, marginalize_top_subbinnings
-from numeric_asserts import assert_allclose
 from test_plotting_helpers import band_extent, bands, check_png, legend_texts
 
 

@@ -45,19 +45,19 @@ def _describe_binning(obj: Any) -> dict[str, Any]:
 
 
 def _describe_response(path: Path) -> dict[str, Any]:
-    from remu._migration.npz import load_response_npz
+    from remu._formats.npz_response import load_response_npz
 
     data = load_response_npz(path)
-    matrices = data["matrices"]
+    matrices = data.matrices
     efficiency = matrices.sum(axis=1)
     return {
         "type": "response matrix (.npz)",
         "variations": int(matrices.shape[0]),
         "reco_bins": int(matrices.shape[1]),
-        "truth_bins": int(data["truth_entries"].shape[0]),
+        "truth_bins": int(data.truth_entries.shape[0]),
         "columns": int(matrices.shape[2]),
-        "sparse": bool(data["is_sparse"]),
-        "truth_entries_total": int(data["truth_entries"].sum()),
+        "sparse": bool(data.is_sparse),
+        "truth_entries_total": int(data.truth_entries.sum()),
         "mean_efficiency_range": [float(efficiency.min()), float(efficiency.max())]
         if efficiency.size
         else None,

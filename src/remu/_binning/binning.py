@@ -19,7 +19,8 @@ from remu._binning import fill as _fill
 from remu._binning.bins import ARRAY_KEYS, Bin
 from remu._binning.events import Columns, SingleEventColumns
 from remu._binning.phasespace import PhaseSpace
-from remu._binning.yaml_tags import DummyBins, RemuYAMLObject, format_repr
+from remu._binning.reprs import format_repr
+from remu._formats.yaml_tags import DummyBins, RemuYAMLObject
 
 __all__ = ["Binning", "LazyBins"]
 
@@ -431,7 +432,7 @@ class Binning(RemuYAMLObject):
         **kwargs
             Passed to :meth:`fill` (e.g. ``raise_error``).
         """
-        from remu._binning.csv import fill_multiple_from_csv_file
+        from remu._formats.csv_events import fill_multiple_from_csv_file
 
         fill_multiple_from_csv_file(
             cls,

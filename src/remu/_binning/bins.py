@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from remu._binning.phasespace import PhaseSpace
-from remu._binning.yaml_tags import RemuYAMLObject, format_repr
+from remu._binning.reprs import format_repr
+from remu._formats.yaml_tags import RemuYAMLObject
 
 if TYPE_CHECKING:
     from remu._binning.binning import Binning

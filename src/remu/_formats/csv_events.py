@@ -1,4 +1,4 @@
-"""Reading event CSV files into structured arrays and filling binnings from them.
+"""Event tables in CSV: reading them into structured arrays and filling binnings.
 
 Format (spec §8.7): a header line of comma-separated column names (whitespace
 stripped), then one row of comma-separated numbers per event, each parsed like
