@@ -34,7 +34,9 @@ def located_error(error: Exception, node: Any, tag: str) -> Exception:
     :class:`remu.errors.FileFormatError` (a :class:`ValueError`).
     """
     where = node_location(node)
-    message = f"{where}: {tag}: {error}" if where else f"{tag}: {error}"
+    text = str(error)
+    what = text if text.startswith(f"{tag[1:]}: ") else f"{tag}: {text}"
+    message = f"{where}: {what}" if where else what
     try:
         located = type(error)(message)
     except Exception:  # noqa: BLE001 - any constructor signature
