@@ -6,6 +6,9 @@
     Exported response matrices (``ResponseMatrix.export``,
     ``ResponseMatrixArrayBuilder.export``; read by ``ResponseMatrixPredictor``
     and ``remu info``).
+``histogram``
+    The filled binnings written by ``remu fill`` (``.npz`` or ``.csv``) and read
+    by ``remu info``.
 ``csv_events``
     Event tables in CSV (``Binning.fill_from_csv_file``).
 ``yaml_codec`` and ``yaml_tags``

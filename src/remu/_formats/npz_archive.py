@@ -1,7 +1,7 @@
 """Reading ``.npz`` archives with errors that name the file and the missing array.
 
-Shared by the formats stored as ``.npz`` (exported response matrices:
-:mod:`remu._formats.npz_response`). Every array is read eagerly, so no file stays open.
+Shared by the formats stored as ``.npz``: exported response matrices
+(:mod:`remu._formats.npz_response`) and filled binnings (:mod:`remu._formats.histogram`). Every array is read eagerly, so no file stays open.
 """
 
 from __future__ import annotations
