@@ -16,6 +16,8 @@ import warnings
 import numpy as np
 import pytest
 import yaml as pyyaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 
 from remu import binning, likelihood
@@ -480,3 +482,32 @@ def test_messages_stay_short_for_huge_inputs():
     with pytest.raises(ValueError, match="strictly increasing") as info:
         binning.LinearBinning("x", edges)
     assert len(str(info.value)) < 200
+
+
+def _naive_size(node) -> int:
+    if isinstance(node, pyyaml.SequenceNode):
+        return 1 + sum(_naive_size(child) for child in node.value)
+    if isinstance(node, pyyaml.MappingNode):
+        return 1 + sum(_naive_size(k) + _naive_size(v) for k, v in node.value)
+    return 1
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.data())
+def test_expanded_size_counts_every_alias(data):
+    # random documents of anchored sequences and mappings that refer to earlier anchors
+    from remu._formats.yaml_codec import _expanded_size, _ExpansionLedger
+
+    lines = []
+    for i in range(data.draw(st.integers(1, 6))):
+        refs = [f"*n{j}" for j in range(i)] + ["0", "x", "[1, 2]"]
+        items = data.draw(st.lists(st.sampled_from(refs), min_size=0, max_size=5))
+        if data.draw(st.booleans()):
+            body = "[" + ", ".join(items) + "]"
+        else:
+            body = "{" + ", ".join(f"k{k}: {item}" for k, item in enumerate(items)) + "}"
+        lines.append(f"n{i}: &n{i} {body}")
+    root = data.draw(st.lists(st.sampled_from([f"*n{j}" for j in range(len(lines))]), max_size=4))
+    lines.append("root: [" + ", ".join(root) + "]")
+    node = pyyaml.compose("\n".join(lines))
+    assert _expanded_size(_ExpansionLedger(), node) == _naive_size(node)

@@ -74,45 +74,67 @@ def node_location(node: Any) -> str:
 
 
 class _ExpansionLedger:
-    """What one loader has walked: expanded size per node, and the total work asked."""
+    """What one loader has walked: the expanded size of every collection node seen, the
+    number of distinct nodes, and the total size of the nodes built so far."""
 
-    __slots__ = ("nodes", "sizes", "work")
+    __slots__ = ("distinct", "nodes", "sizes", "work")
 
     def __init__(self) -> None:
         self.sizes: dict[int, int] = {}
         self.nodes: list[Any] = []  # keeps the walked nodes alive, so ids stay unique
+        self.distinct = 0
         self.work = 0
 
 
-def _children(node: Any) -> list[Any]:
+_COLLECTIONS = (yaml.SequenceNode, yaml.MappingNode)
+
+
+def _items(node: Any) -> list[Any]:
     if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        return [item for pair in node.value for item in pair]
-    return []
+        return node.value  # type: ignore[no-any-return]
+    return [item for pair in node.value for item in pair]
 
 
 def _expanded_size(ledger: _ExpansionLedger, root: Any) -> int:
-    """Nodes under ``root`` with every alias expanded (each distinct node walked once)."""
+    """Nodes under ``root`` with every alias expanded (each distinct node walked once).
+
+    Scalars count 1 and are not stored; a collection inside its own subtree (a
+    recursive document, which PyYAML refuses to build anyway) counts 1 there.
+    """
+    if not isinstance(root, _COLLECTIONS):
+        return 1
     sizes = ledger.sizes
-    if id(root) in sizes:
-        return sizes[id(root)]
-    on_path: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(root, False)]
+    known = sizes.get(id(root))
+    if known is not None:
+        return known
+    on_path = {id(root)}  # the ancestors of the node being walked
+    stack = [(root, _items(root), 0)]  # node, its items, the next item to look at
     while stack:
-        node, children_done = stack.pop()
-        key = id(node)
-        if children_done:
-            on_path.discard(key)
-            # a node inside its own subtree (a recursive document) counts once
-            sizes[key] = 1 + sum(sizes.get(id(child), 1) for child in _children(node))
-            ledger.nodes.append(node)
+        node, items, i = stack[-1]
+        descended = False
+        while i < len(items):
+            child = items[i]
+            i += 1
+            key = id(child)
+            if isinstance(child, _COLLECTIONS) and key not in sizes and key not in on_path:
+                stack[-1] = (node, items, i)
+                on_path.add(key)
+                stack.append((child, _items(child), 0))
+                descended = True
+                break
+        if descended:
             continue
-        if key in sizes or key in on_path:
-            continue
-        on_path.add(key)
-        stack.append((node, True))
-        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+        stack.pop()
+        on_path.discard(id(node))
+        total = 1 + len(items)
+        scalars = len(items)
+        for child in items:
+            if isinstance(child, _COLLECTIONS):
+                total += sizes.get(id(child), 1) - 1
+                scalars -= 1
+        sizes[id(node)] = total
+        ledger.nodes.append(node)
+        ledger.distinct += 1 + scalars  # an aliased scalar counts more than once: harmless
     return sizes[id(root)]
 
 
@@ -152,7 +174,7 @@ def check_alias_expansion(loader: Any, node: Any) -> None:
     if ledger is None:
         ledger = loader.__dict__["_remu_expansion"] = _ExpansionLedger()
     ledger.work += _expanded_size(ledger, node)
-    distinct = len(ledger.sizes)
+    distinct = max(ledger.distinct, 1)
     if ledger.work > MAX_EXPANDED_NODES and ledger.work > MAX_ALIAS_AMPLIFICATION * distinct:
         msg = (
             f"{node_location(node)}: the YAML document expands to more than "
