@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import importlib.util
-import io
 import itertools
 import os
 import sys
@@ -192,10 +191,11 @@ def _read_with_pandas(pandas: ModuleType, name: str, raw: bytes) -> np.ndarray |
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # e.g. a ParserWarning about dropped fields
+            # from the file (faster than from memory); the header line is replaced by
+            # plain numbers as names, so its text does not matter to pandas
             frame = pandas.read_csv(
-                io.BytesIO(raw),
-                skiprows=1,
-                header=None,
+                name,
+                header=0,
                 names=list(range(len(columns))),
                 index_col=False,
                 dtype=np.float64,
