@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,21 @@ def _strict_floating_point():
     """Raise on every floating-point error inside each test, as the reference does."""
     with np.errstate(all="raise"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close every matplotlib figure a test opened, whatever the order of the tests.
+
+    Without this, figures pile up in each xdist worker and matplotlib's "More than 20
+    figures" warning (an error under ``filterwarnings = error``) fails whichever test
+    happens to open the 21st. A test that opens many figures itself (a property test
+    drawing one per example) closes them as it goes.
+    """
+    yield
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from numpy.lib import recfunctions
 from numpy.testing import assert_array_equal
 
 from remu import binning as bn
-from remu._binning.csv import read_csv_file
+from remu._formats.csv_events import read_csv_file
 
 
 @pytest.fixture

@@ -132,13 +132,16 @@ def test_constructor_array_wrong_shape(kwarg, word):
 
 
 def test_set_arrays_wrong_size():
+    # ReMU repeats a short input cyclically and truncates a long one; remu refuses
+    # both (difference D9) and leaves the contents unchanged
     lb = LinearBinning("x", [0, 1, 2, 3, 4])
-    # Q12 (optional quirk): the project keeps upstream's numpy flat assignment, so a
-    # short input repeats cyclically and a long one is truncated.
-    lb.set_values_from_ndarray([1.0, 2.0, 3.0])
-    assert lb.get_values_as_ndarray().tolist() == [1.0, 2.0, 3.0, 1.0]
-    lb.set_entries_from_ndarray(np.arange(10))
-    assert lb.get_entries_as_ndarray().tolist() == [0, 1, 2, 3]
+    lb.set_values_from_ndarray([1.0, 2.0, 3.0, 4.0])
+    with pytest.raises(ValueError, match=r"4 data elements.*3 elements"):
+        lb.set_values_from_ndarray([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"set_entries_from_ndarray.*10 elements"):
+        lb.set_entries_from_ndarray(np.arange(10))
+    assert lb.get_values_as_ndarray().tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert lb.get_entries_as_ndarray().tolist() == [0, 0, 0, 0]
 
 
 def test_weight_list_wrong_length():

@@ -75,7 +75,7 @@ def archive(**arrays) -> io.BytesIO:
 def test_spec_sparse_example():
     R = ResponseMatrixPredictor(
         archive(
-            matrices=np.ones((1, 2, 2)),
+            matrices=np.full((1, 2, 2), 0.5),
             truth_entries=np.array([10, 0, 20]),
             sparse_indices=np.array([0, 2]),
             is_sparse=np.array(True),
@@ -83,11 +83,11 @@ def test_spec_sparse_example():
     )
     assert_array_equal(R.bounds, [[0, 10 + EPS], [0, EPS], [0, 20 + EPS]])
     assert_array_equal(R.defaults, [5, 0, 10])
-    assert_allclose(R([1.0, 1000.0, 2.0])[0], [[3.0, 3.0]])
+    assert_allclose(R([1.0, 1000.0, 2.0])[0], [[1.5, 1.5]])
 
 
 def test_dense_archive_with_weights(tmp_path):
-    matrices = np.arange(2 * 3 * 4, dtype=float).reshape(2, 3, 4)
+    matrices = np.arange(2 * 3 * 4, dtype=float).reshape(2, 3, 4) / 100.0
     path = tmp_path / "dense.npz"
     np.savez(path, matrices=matrices, truth_entries=np.array([1, 2, 3, 4]), weights=[1.0, 0.5])
     R = ResponseMatrixPredictor(str(path))
@@ -134,7 +134,7 @@ def test_builder_like_archive():
 
 @pytest.mark.parametrize("key", ["matrices", "truth_entries"])
 def test_missing_key_names_key_and_file(tmp_path, key):
-    arrays = {"matrices": np.ones((1, 2, 2)), "truth_entries": np.array([1, 1])}
+    arrays = {"matrices": np.full((1, 2, 2), 0.5), "truth_entries": np.array([1, 1])}
     del arrays[key]
     path = tmp_path / "incomplete.npz"
     np.savez(path, **arrays)
@@ -146,7 +146,7 @@ def test_missing_key_names_key_and_file(tmp_path, key):
 
 def test_missing_sparse_indices(tmp_path):
     path = tmp_path / "sparse.npz"
-    np.savez(path, matrices=np.ones((1, 2, 2)), truth_entries=[1, 1], is_sparse=True)
+    np.savez(path, matrices=np.full((1, 2, 2), 0.5), truth_entries=[1, 1], is_sparse=True)
     with pytest.raises(KeyError, match="sparse_indices"):
         ResponseMatrixPredictor(path)
 
@@ -170,12 +170,12 @@ def test_not_an_archive(tmp_path):
 @pytest.mark.parametrize(
     ("arrays", "match"),
     [
-        ({"matrices": np.ones((1, 2, 3)), "truth_entries": [1, 1]}, "3 columns"),
-        ({"matrices": np.ones((1, 1, 2, 2)), "truth_entries": [1, 1]}, "must be"),
-        ({"matrices": np.ones((1, 2, 2)), "truth_entries": [[1, 1]]}, "1-D"),
+        ({"matrices": np.full((1, 2, 3), 0.5), "truth_entries": [1, 1]}, "3 columns"),
+        ({"matrices": np.full((1, 1, 2, 2), 0.5), "truth_entries": [1, 1]}, "must be 3-D"),
+        ({"matrices": np.full((1, 2, 2), 0.5), "truth_entries": [[1, 1]]}, "1-D"),
         (
             {
-                "matrices": np.ones((1, 2, 2)),
+                "matrices": np.full((1, 2, 2), 0.5),
                 "truth_entries": [1, 1, 1],
                 "sparse_indices": [0, 3],
                 "is_sparse": True,
@@ -183,7 +183,11 @@ def test_not_an_archive(tmp_path):
             "sparse_indices",
         ),
         (
-            {"matrices": np.ones((2, 2, 2)), "truth_entries": [1, 1], "weights": [1.0, 2.0, 3.0]},
+            {
+                "matrices": np.full((2, 2, 2), 0.5),
+                "truth_entries": [1, 1],
+                "weights": [1.0, 2.0, 3.0],
+            },
             "weights",
         ),
     ],

@@ -181,6 +181,14 @@ def _numeric_derivatives(calc, x, h=1e-4):
     return f0, grad, hess
 
 
+def _same_best_variation(predictor, counts, x, h=1e-4):
+    """Whether one systematic variation is the best at ``x`` and at all ``x ± h e_i``."""
+    per_variation = LikelihoodCalculator(PoissonData(counts), predictor, likelihood.NoSystematics)
+    steps = np.concatenate([np.zeros((1, len(x))), h * np.eye(len(x)), -h * np.eye(len(x))])
+    best = np.argmax(per_variation(x + steps), axis=-1)
+    return bool(np.all(best == best[0]))
+
+
 @settings(deadline=None, max_examples=40)
 @given(linear_problems())
 def test_gradient_and_hessian_equal_finite_differences(problem):
@@ -201,8 +209,13 @@ def test_gradient_and_hessian_equal_finite_differences(problem):
     for i in rows:
         f0, num_grad, num_hess = _numeric_derivatives(calc._with_data(counts[i]), points[i])
         assert_allclose(value[i], f0, rtol=1e-12)
+        # The profile is not smooth where the best variation changes: finite differences
+        # across such a kink average two gradients, so compare only where one
+        # variation is best at every point the differences evaluate.
+        if kind == "profile" and not _same_best_variation(predictor, counts[i], points[i]):
+            continue
         assert_allclose(grad[i], num_grad, rtol=1e-5, atol=1e-6)
-        if kind == "marginal":  # the profile is not smooth where the best variation changes
+        if kind == "marginal":  # second differences straddle the kinks of the profile
             assert_allclose(hess[i], num_hess, rtol=1e-3, atol=1e-4)
     # The finite-difference Jacobian path gives the same numbers for a linear predictor.
     assert_allclose(g_value, value, rtol=1e-12)

@@ -7,7 +7,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from remu import binning, migration
-from remu._migration.npz import load_response_npz
+from remu._formats.npz_response import load_response_npz
 
 
 def matrix(**kwargs) -> migration.ResponseMatrix:
@@ -158,8 +158,8 @@ def test_export_layout_matches_reference(shared_data, tmp_path):
         builder.add_matrix(rm, rng=3)
     builder.export(tmp_path / "syst.npz", compress=True)
     ours = load_response_npz(tmp_path / "syst.npz")
-    assert ours["matrices"].shape == (10, 3, 3)
-    assert_array_equal(ours["sparse_indices"], builder.get_filled_truth_indices())
+    assert ours.matrices.shape == (10, 3, 3)
+    assert_array_equal(ours.sparse_indices, builder.get_filled_truth_indices())
     with (
         np.load(shared_data / "upstream-examples/03/response_matrix.npz") as ref,
         np.load(tmp_path / "syst.npz") as f,

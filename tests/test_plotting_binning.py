@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 
+from numeric_asserts import assert_allclose
 from remu import binning, plotting
 from remu._plotting.array import _apply_density, density_factors
 from remu._plotting.binning import finite_bin_edges, marginalize_top_subbinnings

@@ -29,7 +29,9 @@ def band_extent(band: PolyCollection, centres, *, vertical: bool = False):
             v = v[:, ::-1]
         a, b = v, np.roll(v, -1, axis=0)
         x0, x1 = np.minimum(a[:, 0], b[:, 0]), np.maximum(a[:, 0], b[:, 0])
-        horizontal = np.isclose(a[:, 1], b[:, 1])
+        # the tolerance rtol * |b| underflows for values near the smallest normal float
+        with np.errstate(under="ignore"):
+            horizontal = np.isclose(a[:, 1], b[:, 1])
         crosses = (x0[None, :] < centres[:, None]) & (centres[:, None] < x1[None, :])
         crosses &= horizontal[None, :]
         y = np.where(crosses, a[None, :, 1], np.nan)

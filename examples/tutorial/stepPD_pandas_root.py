@@ -140,18 +140,13 @@ def open_tree(filename: str | os.PathLike[str], branches: list[str] | None = Non
 
 
 def tree_to_dataframe(tree: Any, branches: list[str] | None = None) -> Any:
-    """``tree.arrays(library="pd")``, or the same table built from NumPy arrays.
+    """``tree.arrays(library="pd")``, as ReMU's example does.
 
-    uproot needs the ``awkward-pandas`` package for string and variable-length
-    branches in pandas; without it the columns are built from ``library="np"``
-    (variable-length branches then hold one array per cell).
+    uproot hands string and variable-length branches to pandas through the
+    ``awkward-pandas`` package, which the ``root`` extra installs
+    (``pip install remu[root]``).
     """
-    import pandas as pd
-
-    try:
-        return tree.arrays(branches, library="pd")
-    except ModuleNotFoundError:
-        return pd.DataFrame(tree.arrays(branches, library="np"))
+    return tree.arrays(branches, library="pd")
 
 
 def plot_muons(muon_binning: binning.Binning, filename: str) -> None:

@@ -1,27 +1,88 @@
-"""The ``remu`` command line: look into binning and response-matrix files, fill binnings.
+"""The ``remu`` command line: look into remu's files, fill binnings from CSV files.
 
 Commands
 --------
 ``remu info FILE ...``
-    Describe binning YAML files (type, variables, bins, data size) and exported
-    response-matrix ``.npz`` files (matrix shape, number of variations, sparsity).
+    Describe binning YAML files (type, variables, bins, data size), exported
+    response-matrix ``.npz`` files (matrix shape, number of variations,
+    sparsity), the filled binnings that ``remu fill`` writes (``.npz`` or ``.csv``)
+    and event CSV files (columns, number of events). ``--json`` prints one JSON
+    object keyed by file name; numbers that JSON cannot hold (infinite bin edges,
+    NaN) are written as the strings ``"inf"``, ``"-inf"`` and ``"nan"``, which
+    Python's ``float()`` reads back.
 ``remu fill BINNING.yml EVENTS.csv [...] -o OUT``
-    Fill a binning from CSV files and write the values, entries and sum of
-    squared weights as ``.npz`` or ``.csv``; ``--plot FIG.png`` draws the values.
+    Fill a binning from CSV files and write the values, entries and sums of
+    squared weights to ``OUT``, exactly that file. Its suffix chooses the format:
+    ``.npz`` (with the binning's YAML inside) or ``.csv``; any other suffix is
+    refused before anything is read. ``--plot FIG.png`` also draws the values. When
+    no event of a file lands in the binning, a warning on stderr says so.
+``remu --version``
+    The version.
+
+Every error (a missing or malformed file, a YAML syntax error or unknown tag, a
+missing CSV column) is one line on stderr naming the file, without a traceback,
+and the exit status is 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
+import yaml
 
-from remu._io import atomic_open, atomic_savez
+from remu._version import __version__
+
+
+class CommandError(Exception):
+    """An error to report on one line (exit status 2)."""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _yaml_error(path: Path, error: yaml.YAMLError) -> str:
+    """``file, line L, column C: problem`` for a YAML syntax or constructor error."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
+    return f"{where}: {_one_line(problem)}"
+
+
+def _fail(path: Path, error: BaseException) -> NoReturn:
+    """Raise the one-line :class:`CommandError` for an error met while handling ``path``."""
+    if isinstance(error, yaml.YAMLError):
+        raise CommandError(_yaml_error(path, error)) from error
+    message = error.args[0] if isinstance(error, KeyError) and error.args else error
+    text = _one_line(str(message))
+    if str(path) not in text:
+        text = f"{path}: {text}"
+    raise CommandError(text) from error
+
+
+_ERRORS = (OSError, ValueError, KeyError, TypeError, IndexError, yaml.YAMLError)
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by ``"inf"``, ``"-inf"`` or ``"nan"``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+# -- remu info ------------------------------------------------------------------------
 
 
 def _describe_binning(obj: Any) -> dict[str, Any]:
@@ -44,50 +105,103 @@ def _describe_binning(obj: Any) -> dict[str, Any]:
     return info
 
 
-def _describe_response(path: Path) -> dict[str, Any]:
-    from remu._migration.npz import load_response_npz
+def _describe_response(path: Path, arrays: dict[str, Any]) -> dict[str, Any]:
+    from remu._formats.npz_archive import describe_source
+    from remu._formats.npz_response import validate_response_arrays
 
-    data = load_response_npz(path)
-    matrices = data["matrices"]
+    data = validate_response_arrays(arrays, describe_source(path))
+    matrices = data.matrices
     efficiency = matrices.sum(axis=1)
     return {
         "type": "response matrix (.npz)",
         "variations": int(matrices.shape[0]),
         "reco_bins": int(matrices.shape[1]),
-        "truth_bins": int(data["truth_entries"].shape[0]),
+        "truth_bins": int(data.truth_entries.shape[0]),
         "columns": int(matrices.shape[2]),
-        "sparse": bool(data["is_sparse"]),
-        "truth_entries_total": int(data["truth_entries"].sum()),
+        "sparse": bool(data.is_sparse),
+        "truth_entries_total": int(data.truth_entries.sum()),
         "mean_efficiency_range": [float(efficiency.min()), float(efficiency.max())]
         if efficiency.size
         else None,
     }
 
 
-def _load_binning(path: Path) -> Any:
-    from remu import binning
+def _describe_histogram(path: Path) -> dict[str, Any]:
+    from remu._formats.histogram import read_histogram
 
-    with path.open() as handle:
-        obj = binning.yaml.full_load(handle)
-    if not isinstance(obj, binning.Binning):
+    histogram = read_histogram(path)
+    info: dict[str, Any] = {
+        "type": f"filled binning ({path.suffix.lower()})",
+        "data_size": len(histogram.values),
+        "entries_total": int(histogram.entries.sum()),
+        "values_total": float(histogram.values.sum()),
+        "sumw2_total": float(histogram.sumw2.sum()),
+    }
+    if histogram.binning_yaml is not None:
+        info["binning"] = _describe_binning(_binning_from_text(path, histogram.binning_yaml))
+    return info
+
+
+def _describe_events(path: Path) -> dict[str, Any]:
+    from remu._formats.csv_events import read_csv_file
+
+    table = read_csv_file(path)
+    return {
+        "type": "event table (.csv)",
+        "columns": list(table.dtype.names or ()),
+        "events": len(table),
+    }
+
+
+def _binning_from_text(path: Path, text: Any) -> Any:
+    # importing the binning classes registers their YAML tags
+    import remu._binning.rectangular
+    import remu._binning.rectilinear  # noqa: F401 - with linear, cartesian, bins
+    from remu._binning.binning import Binning
+    from remu._formats.yaml_codec import full_load
+
+    obj = full_load(text)
+    if not isinstance(obj, Binning):
         msg = f"{path}: expected a binning (e.g. !RectilinearBinning), found {type(obj).__name__}"
         raise TypeError(msg)
     return obj
+
+
+def _load_binning(path: Path) -> Any:
+    with path.open() as handle:
+        return _binning_from_text(path, handle)
+
+
+def _describe(path: Path) -> dict[str, Any]:
+    from remu._formats.histogram import CSV_HEADER
+    from remu._formats.npz_archive import read_npz_arrays
+
+    if not path.exists():
+        msg = f"no such file: {path}"
+        raise FileNotFoundError(msg)
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        arrays = read_npz_arrays(path, what="remu", expected="'matrices' or 'values'")
+        if "matrices" in arrays or "values" not in arrays:
+            return _describe_response(path, arrays)
+        return _describe_histogram(path)
+    if suffix == ".csv":
+        with path.open(encoding="locale") as handle:
+            header = handle.readline().strip()
+        return _describe_histogram(path) if header == CSV_HEADER else _describe_events(path)
+    return _describe_binning(_load_binning(path))
 
 
 def _info(args: argparse.Namespace) -> int:
     results = {}
     for name in args.files:
         path = Path(name)
-        if not path.exists():
-            msg = f"no such file: {path}"
-            raise FileNotFoundError(msg)
-        if path.suffix == ".npz":
-            results[str(path)] = _describe_response(path)
-        else:
-            results[str(path)] = _describe_binning(_load_binning(path))
+        try:
+            results[str(path)] = _describe(path)
+        except _ERRORS as error:
+            _fail(path, error)
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps(_json_safe(results), indent=2, allow_nan=False))
     else:
         for name, info in results.items():
             print(f"{name}:")
@@ -96,44 +210,84 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- remu fill ------------------------------------------------------------------------
+
+
 def _parse_rename(pairs: Sequence[str]) -> dict[str, str]:
     rename = {}
     for pair in pairs:
         old, sep, new = pair.partition("=")
         if not sep or not old or not new:
             msg = f"--rename takes OLD=NEW (CSV column = binning variable); got {pair!r}"
-            raise ValueError(msg)
+            raise CommandError(msg)
         rename[old] = new
     return rename
 
 
 def _fill(args: argparse.Namespace) -> int:
-    target = _load_binning(Path(args.binning))
-    rename = _parse_rename(args.rename)
-    for csv in args.events:
-        target.fill_from_csv_file(
-            csv, weightfield=args.weightfield, weight=args.weight, rename=rename or None
+    from remu._formats.histogram import SUFFIXES, FilledHistogram, write_histogram
+    from remu._formats.yaml_codec import dump
+
+    out = Path(args.output)
+    if out.suffix.lower() not in SUFFIXES:
+        msg = (
+            f"{out}: the output is written exactly there, as .npz or .csv chosen by its "
+            f"suffix; got {out.suffix or 'no suffix'!r}"
         )
+        raise CommandError(msg)
+    binning_path = Path(args.binning)
+    try:
+        target = _load_binning(binning_path)
+    except _ERRORS as error:
+        _fail(binning_path, error)
+    rename = _parse_rename(args.rename)
+    for name in args.events:
+        path = Path(name)
+        read = []
+
+        def count(data: Any, read: list[int] = read) -> Any:
+            read.append(len(data))
+            return data
+
+        before = int(target.get_entries_as_ndarray().sum())
+        try:
+            target.fill_from_csv_file(
+                str(path),
+                weightfield=args.weightfield,
+                weight=args.weight,
+                rename=rename or None,
+                cut_function=count,
+            )
+        except _ERRORS as error:
+            _fail(path, error)
+        landed = int(target.get_entries_as_ndarray().sum()) - before
+        n_read = sum(read)
+        if landed == 0 and n_read > 0:
+            events = f"the {n_read} events" if n_read > 1 else "the 1 event"
+            print(
+                f"remu fill: warning: none of {events} of {path} landed in the binning "
+                f"{binning_path} (check the variables and the bin edges)",
+                file=sys.stderr,
+            )
     values = target.get_values_as_ndarray()
     entries = target.get_entries_as_ndarray()
     sumw2 = target.get_sumw2_as_ndarray()
-    out = Path(args.output)
-    if out.suffix == ".csv":
-        with atomic_open(out) as handle:
-            handle.write("data_index,value,entries,sumw2\n")
-            for i, (v, n, s) in enumerate(
-                zip(values.tolist(), entries.tolist(), sumw2.tolist(), strict=True)
-            ):
-                handle.write(f"{i},{v!r},{n},{s!r}\n")
-    else:
-        atomic_savez(out, values=values, entries=entries, sumw2=sumw2)
+    histogram = FilledHistogram(values, entries, sumw2, binning_yaml=dump(target.clone(dummy=True)))
+    try:
+        write_histogram(out, histogram)
+    except _ERRORS as error:
+        _fail(out, error)
     if args.plot:
-        from remu import plotting
+        plot = Path(args.plot)
+        try:
+            from remu._plotting.dispatch import get_plotter
 
-        plotter = plotting.get_plotter(target)
-        plotter.plot_values(label="values")
-        plotter.legend()
-        plotter.savefig(args.plot)
+            plotter = get_plotter(target)
+            plotter.plot_values(label="values")
+            plotter.legend()
+            plotter.savefig(plot)
+        except _ERRORS as error:
+            _fail(plot, error)
     print(
         f"filled {int(entries.sum())} entries (sum of weights {float(values.sum()):g}) "
         f"into {target.data_size} data bins -> {out}"
@@ -141,21 +295,54 @@ def _fill(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- the parser -----------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors on one line and exit status 2, like every error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``remu`` command."""
-    parser = argparse.ArgumentParser(
+    """The argument parser of the ``remu`` command.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+
+    Examples
+    --------
+    >>> build_parser().parse_args(["info", "a.yml"]).files
+    ['a.yml']
+    """
+    parser = _Parser(
         prog="remu", description="Response Matrix Utilities: inspect files and fill binnings."
     )
-    sub = parser.add_subparsers(dest="command", required=True)
-    info = sub.add_parser("info", help="describe binning YAML and response-matrix .npz files")
+    parser.add_argument("--version", action="version", version=f"remu {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    info = sub.add_parser(
+        "info",
+        help="describe binning YAML, response-matrix .npz, filled-binning and event CSV files",
+    )
     info.add_argument("files", nargs="+")
-    info.add_argument("--json", action="store_true", help="print JSON")
+    info.add_argument(
+        "--json",
+        action="store_true",
+        help='print JSON (infinite and NaN numbers as the strings "inf", "-inf", "nan")',
+    )
     info.set_defaults(func=_info)
 
     fill = sub.add_parser("fill", help="fill a binning from CSV files")
     fill.add_argument("binning", help="binning YAML file")
     fill.add_argument("events", nargs="+", help="CSV files (header line with column names)")
-    fill.add_argument("-o", "--output", required=True, help="output .npz or .csv")
+    fill.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="the file to write, exactly: .npz (with the binning inside) or .csv",
+    )
     fill.add_argument("--weightfield", help="CSV column holding event weights")
     fill.add_argument("--weight", type=float, default=1.0, help="weight factor (default 1)")
     fill.add_argument("--rename", action="append", default=[], metavar="OLD=NEW")
@@ -167,14 +354,26 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
-    Errors in the input (missing files, malformed YAML, missing CSV columns) are
-    reported on one line on stderr with exit status 2, without a traceback.
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 2 on any error (reported on one line on stderr, naming the
+        file, without a traceback).
     """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"remu {args.command}: error: {message}", file=sys.stderr)
+    except CommandError as error:
+        print(f"remu {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader of our output went away (``remu info ... | head``): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from remu._migration.npz import load_response_npz, write_response_npz
+from remu._formats.npz_response import load_response_npz, write_response_npz
 from remu.errors import FileFormatError
 
 pytestmark = pytest.mark.shared
@@ -54,21 +54,22 @@ def test_reference_file_layout(shared_data, path, builder, n_toys, n_reco, n_tru
 @pytest.mark.parametrize(("path", "builder", "n_toys", "n_reco", "n_truth"), FILES)
 def test_reference_file_meaning(shared_data, path, builder, n_toys, n_reco, n_truth):
     data = load_response_npz(shared_data / path)  # validates probabilities too
-    M = data["matrices"]
-    te = data["truth_entries"]
-    assert data["is_sparse"] is True
+    M = data.matrices
+    te = data.truth_entries
+    assert data.is_sparse is True
     # columns are the truth bins with entries, in order
-    assert_array_equal(data["sparse_indices"], np.flatnonzero(te))
+    assert_array_equal(data.sparse_indices, np.flatnonzero(te))
     # probabilities; a column sums to the efficiency of its truth bin, at most 1
     assert M.min() >= 0
     eff = M.sum(axis=1)
     assert eff.max() <= 1 + 1e-12
     assert eff.min() > 0
     if builder:
-        assert_array_equal(data["weights"], np.ones(n_toys))
+        assert_array_equal(data.weights, np.ones(n_toys))
         # toys scatter: the efficiencies of one truth bin differ between toys
         assert np.all(eff.std(axis=0) > 0)
     else:
+        assert data.weights is None
         # the posterior mean has the smearing prior in every element: no zeros
         assert M.min() > 0
         # and an efficiency strictly below 1 (flat Beta prior), no nuisance bins
@@ -79,7 +80,7 @@ def test_nuisance_bin_of_example_05(shared_data):
     # truth bin 0 of example 05 is the noise nuisance bin: efficiency 1 in the
     # variation(s) with the largest noise count, N_t / max_t N_t in the others
     data = load_response_npz(shared_data / "upstream-examples/05/response_matrix.npz")
-    eff0 = data["matrices"][:, :, 0].sum(axis=1)
+    eff0 = data.matrices[:, :, 0].sum(axis=1)
     assert eff0.max() == pytest.approx(1.0, abs=1e-12)
     assert eff0.min() > 0.5
 
@@ -88,7 +89,7 @@ def test_reference_01_and_03_share_truth_entries(shared_data):
     a = load_response_npz(shared_data / "upstream-examples/01/response_matrix.npz")
     b = load_response_npz(shared_data / "upstream-examples/03/response_matrix.npz")
     # both are built on the optimised truth binning of step 01
-    assert a["truth_entries"].shape == b["truth_entries"].shape
+    assert a.truth_entries.shape == b.truth_entries.shape
 
 
 @pytest.mark.parametrize(("path", "builder", "n_toys", "n_reco", "n_truth"), FILES)
@@ -99,10 +100,10 @@ def test_our_writer_reproduces_layout(
     out = tmp_path / "ours"  # .npz is appended, as numpy does
     write_response_npz(
         out,
-        matrices=ref["matrices"],
-        truth_entries=ref["truth_entries"],
-        sparse_indices=ref["sparse_indices"],
-        weights=ref["weights"] if builder else None,
+        matrices=ref.matrices,
+        truth_entries=ref.truth_entries,
+        sparse_indices=ref.sparse_indices,
+        weights=ref.weights,
     )
     with np.load(shared_data / path) as a, np.load(tmp_path / "ours.npz") as b:
         assert sorted(a.files) == sorted(b.files)
@@ -170,9 +171,10 @@ def test_bad_file_names_the_file(tmp_path):
 
 def test_good_file_defaults():
     d = load_response_npz(_npz_bytes(**GOOD))
-    assert_array_equal(d["weights"], [1.0, 1.0])
+    assert d.weights is None
+    assert_array_equal(d.weights_or_ones(), [1.0, 1.0])
     dense = load_response_npz(
         _npz_bytes(matrices=np.full((1, 2, 3), 0.1), truth_entries=np.array([1, 2, 3]))
     )
-    assert dense["is_sparse"] is False
-    assert_array_equal(dense["sparse_indices"], [0, 1, 2])
+    assert dense.is_sparse is False
+    assert_array_equal(dense.sparse_indices, [0, 1, 2])

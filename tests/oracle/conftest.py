@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from oracle_client import ORACLE_PYTHON, SKIP_REASON, OracleWorker, oracle_available
+from oracle_client import ORACLE_PYTHON, OracleWorker, skip_without_oracle
 
 
 @pytest.fixture(scope="session")
 def oracle(tmp_path_factory):
     """One persistent remu 0.8.0 worker process for the whole session."""
-    if not oracle_available():
-        pytest.skip(SKIP_REASON)
+    skip_without_oracle()
     worker = OracleWorker(ORACLE_PYTHON, tmp_path_factory.mktemp("oracle"))
     yield worker
     worker.close()

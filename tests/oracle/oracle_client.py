@@ -47,10 +47,22 @@ def oracle_available() -> bool:
     return ORACLE_PYTHON.exists() and ORACLE_STAMP.exists()
 
 
+def oracle_required() -> bool:
+    """Whether a missing oracle fails the tests (``make test-oracle`` sets ``REMU_REQUIRE_ORACLE``)."""
+    return bool(os.environ.get("REMU_REQUIRE_ORACLE"))
+
+
 def skip_without_oracle() -> None:
-    """Module-level skip, with a visible reason, where .venv-oracle is absent."""
-    if not oracle_available():
-        pytest.skip(SKIP_REASON, allow_module_level=True)
+    """Module-level skip, with a visible reason, where .venv-oracle is absent.
+
+    Under ``REMU_REQUIRE_ORACLE`` (``make test-oracle``) a missing oracle is a failure
+    instead: a run meant to compare with the reference must not pass by skipping.
+    """
+    if oracle_available():
+        return
+    if oracle_required():
+        pytest.fail(SKIP_REASON, pytrace=False)
+    pytest.skip(SKIP_REASON, allow_module_level=True)
 
 
 class OracleError(RuntimeError):
@@ -160,6 +172,7 @@ __all__ = [
     "ensure_ok",
     "examples",
     "oracle_available",
+    "oracle_required",
     "run_both",
     "run_ours",
     "skip_without_oracle",

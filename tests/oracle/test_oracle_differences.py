@@ -121,3 +121,81 @@ def test_d2_derivative_ignores_order_for_first_derivatives(oracle):
     assert t["sin-2-2"].startswith("ValueError")
     second = (np.sin(0.3 + h) - 2 * np.sin(0.3) + np.sin(0.3 - h)) / h**2
     np.testing.assert_allclose(o["sin-2-2"], second, rtol=1e-12)
+
+
+# --- bad input that 0.8.0 accepts and remu refuses (D5-D12) ---------------------------
+
+
+def _bad(oracle, name):
+    import scenarios_bad_input as sbi
+
+    ours, theirs = run_both(oracle, sbi.probe, [{"name": name}])
+    return ours[0], theirs[0]
+
+
+def test_d5_unpickled_binning_keeps_bins_linked(oracle):
+    ours, theirs = _bad(oracle, "unpickled_generic_binning")
+    # the parent's arrays are right on both sides
+    np.testing.assert_array_equal(theirs["values"], [2.0, 1.0, 1.0])
+    np.testing.assert_array_equal(ours["values"], [2.0, 1.0, 1.0])
+    # 0.8.0: the bins and the subbinning still show the values from before pickling
+    assert theirs["bin0"] == 1.0
+    np.testing.assert_array_equal(theirs["sub"], [0.0, 1.0])
+    assert ours["bin0"] == 2.0
+    np.testing.assert_array_equal(ours["sub"], [1.0, 1.0])
+
+
+@pytest.mark.parametrize("name", ["npz_nan_matrices", "npz_2d_matrices"])
+def test_d6_response_files_are_validated(oracle, name):
+    ours, theirs = _bad(oracle, name)
+    assert "log_likelihood" in theirs  # 0.8.0 loads both files and evaluates them
+    if name == "npz_nan_matrices":
+        assert np.isnan(theirs["log_likelihood"]) or theirs["log_likelihood"] == -np.inf
+    assert _raised(ours, "FileFormatError")
+    assert "'matrices'" in ours["message"]
+    assert "ValueError" in ours["mro"]
+
+
+def test_d7_yaml_flag_given_as_a_string(oracle):
+    ours, theirs = _bad(oracle, "yaml_flag_string")
+    assert theirs["include_upper"] is True  # the string 'false' is truthy
+    assert _raised(ours, "TypeError")
+    assert "include_upper must be a boolean" in ours["message"]
+    ours, theirs = _bad(oracle, "yaml_edges_strings")
+    assert theirs["edges"] == [0.0, 1.0]  # quoted numbers silently converted
+    assert _raised(ours, "ValueError")
+    assert "must be numbers" in ours["message"]
+
+
+def test_d9_set_values_of_the_wrong_size(oracle):
+    ours, theirs = _bad(oracle, "set_values_short")
+    np.testing.assert_array_equal(theirs["values"], [1.0, 2.0, 1.0])  # repeated
+    assert _raised(ours, "InputError")
+    ours, theirs = _bad(oracle, "set_values_stack")
+    # a stack of vectors: both keep the first, remu says so
+    np.testing.assert_array_equal(theirs["values"], [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(ours["values"], [0.0, 1.0, 2.0])
+    assert theirs["warnings"] == []
+    assert len(ours["warnings"]) == 1
+    assert "first one is used" in ours["warnings"][0]
+
+
+def test_d10_a_binning_needs_a_bin(oracle):
+    ours, theirs = _bad(oracle, "single_edge")
+    assert theirs == 0
+    assert _raised(ours, "ValueError")
+    assert "at least two edges" in ours["message"]
+
+
+def test_d11_poisson_counts_beyond_int64(oracle):
+    ours, theirs = _bad(oracle, "huge_counts")
+    assert theirs[0] < 0  # 1e308 wraps around to a negative count
+    assert _raised(ours, "InputError")
+    assert "64-bit" in ours["message"]
+
+
+def test_d12_weights_whose_square_overflows(oracle):
+    ours, theirs = _bad(oracle, "huge_weights")
+    assert theirs["sumw2"][0] == np.inf
+    assert _raised(ours, "ValueError")
+    assert "weight of event 0" in ours["message"]

@@ -97,7 +97,7 @@ def test_failing_checks_raise_the_reference_exception_types(oracle):
 
 
 def test_merge_data_index_outside_the_binning(oracle):
-    """Difference D5: 0.8.0 suggests merges with bins that do not exist; remu raises."""
+    """Difference D13: 0.8.0 suggests merges with bins that do not exist; remu raises."""
     cases = [{"index": i} for i in (0, 1, 2, 3, -1, 99)]
     ours, theirs = run_both(oracle, smu.merge_suggestions_at, cases)
     for o, t in zip(ours[:3], theirs[:3], strict=True):

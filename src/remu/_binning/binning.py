@@ -10,20 +10,29 @@ from __future__ import annotations
 
 import functools
 import operator
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
 from remu._binning import fill as _fill
+from remu._binning.arguments import as_flag
 from remu._binning.bins import ARRAY_KEYS, Bin
 from remu._binning.events import Columns, SingleEventColumns
 from remu._binning.phasespace import PhaseSpace
-from remu._binning.yaml_tags import DummyBins, RemuYAMLObject, format_repr
+from remu._binning.reprs import format_repr
+from remu._formats.yaml_tags import DummyBins, RemuYAMLObject
+from remu.errors import InputError, RemuWarning
 
 __all__ = ["Binning", "LazyBins"]
 
 _ARRAY_NAMES = {"value_array": "Value", "entries_array": "Entries", "sumw2_array": "Sumw2"}
+_SETTERS = {
+    "value_array": "set_values_from_ndarray",
+    "entries_array": "set_entries_from_ndarray",
+    "sumw2_array": "set_sumw2_from_ndarray",
+}
 _ARRAY_DTYPES = {"value_array": float, "entries_array": int, "sumw2_array": float}
 
 
@@ -136,7 +145,7 @@ class Binning(RemuYAMLObject):
         self.phasespace = phasespace
         self.nbins = len(self.bins)
         self.data_size = self.nbins + sum(s.data_size - 1 for s in self.subbinnings.values())
-        if dummy:
+        if as_flag(dummy, "dummy", type(self).__name__):
             self.value_array = None
             self.entries_array = None
             self.sumw2_array = None
@@ -178,6 +187,17 @@ class Binning(RemuYAMLObject):
             for key, arr in zip(ARRAY_KEYS, arrays, strict=False):
                 setattr(sub, key, arr[j : j + sub.data_size])
             sub.link_arrays()
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore a pickled binning with its bins and subbinnings linked again.
+
+        Pickle stores the views that bins and subbinnings hold as independent copies
+        of the parent's arrays; they become views of the restored arrays again, so
+        the unpickled binning (e.g. in a multiprocessing worker) behaves as the
+        original: filling it updates its bins and subbinnings.
+        """
+        self.__dict__.update(state)
+        self.link_arrays()
 
     def is_dummy(self) -> bool:
         """Whether the binning has no data arrays."""
@@ -568,7 +588,7 @@ class Binning(RemuYAMLObject):
         **kwargs
             Passed to :meth:`fill` (e.g. ``raise_error``).
         """
-        from remu._binning.csv import fill_multiple_from_csv_file
+        from remu._formats.csv_events import fill_multiple_from_csv_file
 
         fill_multiple_from_csv_file(
             cls,
@@ -608,7 +628,37 @@ class Binning(RemuYAMLObject):
         if storage is None:
             msg = f"Cannot set data of a dummy {type(self).__name__} ({key} is None)."
             raise AttributeError(msg)
-        storage.flat[:] = np.asarray(arr).flat
+        values = np.asarray(arr)
+        if values.ndim == 0:
+            values = np.broadcast_to(values, storage.shape)
+        elif values.ndim >= 2 and values.shape[-1] == storage.size and values.size > storage.size:
+            # A stack of vectors, e.g. a prediction with one row per systematic
+            # variation: ReMU keeps the first vector (its documentation relies on it).
+            warnings.warn(
+                f"{_SETTERS[key]} got {values.size // storage.size} "
+                f"vectors of {storage.size} elements (shape {values.shape}); the first one is "
+                "used, as in ReMU. Pass one vector (e.g. array[0]) to silence this warning.",
+                RemuWarning,
+                stacklevel=3,
+            )
+            values = values.reshape(-1, storage.size)[0]
+        elif values.size != storage.size:
+            msg = (
+                f"{_SETTERS[key]}: cannot set the {storage.size} data elements of a "
+                f"{type(self).__name__} from an array of {values.size} elements "
+                f"(shape {values.shape}); give one element per data index, or a scalar"
+            )
+            raise InputError(msg)
+        if storage.dtype.kind in "iu" and values.dtype.kind in "fc":
+            bad = ~np.isfinite(values)
+            if bad.any():
+                i = int(np.flatnonzero(bad.reshape(-1))[0])
+                msg = (
+                    f"{_SETTERS[key]}: entries are integer counts; got "
+                    f"{values.reshape(-1)[i]} at flat index {i}"
+                )
+                raise InputError(msg)
+        storage.flat[:] = values.flat
 
     def get_values_as_ndarray(self, shape: Any = None, indices: Any = None) -> np.ndarray:
         """Copy of the values (all data indices, or ``indices``), optionally reshaped."""
@@ -623,15 +673,57 @@ class Binning(RemuYAMLObject):
         return self._get_array("sumw2_array", shape, indices)
 
     def set_values_from_ndarray(self, arr: Any) -> None:
-        """Write the values in place (input flattened in C order)."""
+        """Write the values in place (input flattened in C order).
+
+        Parameters
+        ----------
+        arr : array_like
+            ``data_size`` elements in any shape, or a scalar for all. A stack of
+            vectors (shape ``(..., data_size)``, e.g. one row per systematic
+            variation) sets the first vector and warns, as ReMU kept the first
+            ``data_size`` elements.
+
+        Raises
+        ------
+        remu.errors.InputError
+            (a ``ValueError``) for any other number of elements.
+
+        Warns
+        -----
+        remu.errors.RemuWarning
+            When only the first vector of a stack is used.
+
+        Examples
+        --------
+        >>> from remu.binning import LinearBinning
+        >>> lb = LinearBinning("x", [0, 1, 2, 3])
+        >>> lb.set_values_from_ndarray([1.0, 2.0, 3.0])
+        >>> lb.set_values_from_ndarray([1.0, 2.0])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        remu.errors.InputError: set_values_from_ndarray: cannot set the 3 data elements of ...
+        """
         self._set_array("value_array", arr)
 
     def set_entries_from_ndarray(self, arr: Any) -> None:
-        """Write the entries in place (input flattened in C order, cast to int)."""
+        """Write the entries in place (input flattened in C order, cast to int).
+
+        Raises
+        ------
+        remu.errors.InputError
+            If the number of elements is not ``data_size`` (and not a scalar), or
+            a value is not finite.
+        """
         self._set_array("entries_array", arr)
 
     def set_sumw2_from_ndarray(self, arr: Any) -> None:
-        """Write the sums of squared weights in place (input flattened in C order)."""
+        """Write the sums of squared weights in place (input flattened in C order).
+
+        Raises
+        ------
+        remu.errors.InputError
+            If the number of elements is not ``data_size`` (and not a scalar).
+        """
         self._set_array("sumw2_array", arr)
 
     # -- subbinning manipulation ------------------------------------------------------

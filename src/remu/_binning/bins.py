@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from remu._binning.arguments import as_flag, as_variable_names
 from remu._binning.phasespace import PhaseSpace
-from remu._binning.yaml_tags import RemuYAMLObject, format_repr
+from remu._binning.reprs import format_repr
+from remu._formats.yaml_tags import RemuYAMLObject
 
 if TYPE_CHECKING:
     from remu._binning.binning import Binning
@@ -68,7 +70,7 @@ class Bin(RemuYAMLObject):
             msg = "Undefined phase space!"
             raise TypeError(msg)
         self.phasespace = phasespace
-        if kwargs.pop("dummy", False):
+        if as_flag(kwargs.pop("dummy", False), "dummy", type(self).__name__):
             for key in ARRAY_KEYS:
                 kwargs.pop(key, None)
         else:
@@ -260,10 +262,10 @@ class RectangularBin(Bin):
         include_upper: bool = False,
         **kwargs: Any,
     ) -> None:
-        self.variables = tuple(variables)
+        self.variables = as_variable_names(variables, "RectangularBin")
         self.edges = tuple(tuple(e) for e in edges)
-        self.include_lower = bool(include_lower)
-        self.include_upper = bool(include_upper)
+        self.include_lower = as_flag(include_lower, "include_lower", "RectangularBin")
+        self.include_upper = as_flag(include_upper, "include_upper", "RectangularBin")
         if kwargs.get("phasespace") is None:
             kwargs["phasespace"] = PhaseSpace(self.variables)
         Bin.__init__(self, **kwargs)

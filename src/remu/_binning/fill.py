@@ -66,6 +66,19 @@ def data_index_chunks(
     return [np.asarray(c, dtype=np.int64) for c in mapper(binning._data_indices, chunks)]
 
 
+#: The largest weight whose square (for the sum of squared weights) is a finite float.
+MAX_WEIGHT = float(np.sqrt(np.finfo(np.float64).max))
+
+
+def _weight_error(value: float, which: str) -> ValueError:
+    if np.isnan(value):
+        return ValueError(f"{which} is NaN")
+    return ValueError(
+        f"{which} is {value!r}: weights must be finite, with magnitude at most "
+        f"{MAX_WEIGHT:.4g} (their squares are summed into sumw2)"
+    )
+
+
 def normalise_weight(weight: Any, n: int) -> float | np.ndarray:
     try:
         length = len(weight)
@@ -77,9 +90,8 @@ def normalise_weight(weight: Any, n: int) -> float | np.ndarray:
         except (TypeError, ValueError) as err:
             msg = f"weight must be a number or a sequence of numbers; got {weight!r}"
             raise TypeError(msg) from err
-        if np.isnan(w):
-            msg = "weight is NaN"
-            raise ValueError(msg)
+        if not abs(w) <= MAX_WEIGHT:
+            raise _weight_error(w, "weight")
         return w
     if length != n:
         msg = f"Different length of event and weight lists! ({n} events, {length} weights)"
@@ -92,14 +104,14 @@ def normalise_weight(weight: Any, n: int) -> float | np.ndarray:
     if arr.ndim != 1:
         msg = f"weights must be a 1-D sequence; got shape {arr.shape}"
         raise ValueError(msg)
-    with np.errstate(over="ignore", invalid="ignore"):
-        # one pass without a temporary: the sum is NaN if any weight is (or for
-        # +inf and -inf together, which the exact check below then clears)
-        suspicious = bool(np.isnan(arr.sum()))
-    nan = np.flatnonzero(np.isnan(arr)) if suspicious else np.zeros(0, dtype=np.intp)
-    if nan.size:
-        msg = f"weight of event {int(nan[0])} is NaN ({nan.size} NaN weights in total)"
-        raise ValueError(msg)
+    # Two passes without a temporary (min and max are NaN if any weight is); the
+    # offending events are looked up only when something is wrong.
+    with np.errstate(invalid="ignore"):
+        suspicious = arr.size > 0 and not (-MAX_WEIGHT <= arr.min() and arr.max() <= MAX_WEIGHT)
+        bad = np.flatnonzero(~(np.abs(arr) <= MAX_WEIGHT)) if suspicious else None
+    if bad is not None:
+        first = int(bad[0])
+        raise _weight_error(float(arr[first]), f"weight of event {first} ({bad.size} bad in total)")
     return arr
 
 

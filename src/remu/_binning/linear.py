@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from remu._binning.arguments import as_flag, as_variable_name, describe
 from remu._binning.binning import Binning, LazyBins
 from remu._binning.bins import ARRAY_KEYS, RectangularBin
 from remu._binning.edge_lookup import bin_indices
@@ -18,33 +19,57 @@ __all__ = ["LinearBinning", "check_edges", "merge_edges_along_axis"]
 
 
 def check_edges(variable: Any, bin_edges: Any, dtype: Any = float) -> np.ndarray:
-    """Bin edges as a 1-D array; strictly increasing, no NaN (±inf allowed).
+    """Bin edges as a 1-D array: numbers, at least two (one bin), strictly increasing,
+    no NaN (±inf allowed).
+
+    Strings and booleans are refused rather than converted (``'1'`` is not an
+    edge), and messages show the edges shortened, however many there are.
 
     Raises
     ------
     ValueError
         Naming the variable and showing the edges.
+
+    Examples
+    --------
+    >>> check_edges("x", [0, 1, float("inf")])
+    array([ 0.,  1., inf])
+    >>> check_edges("x", [0])
+    Traceback (most recent call last):
+    ...
+    ValueError: bin edges of variable 'x' must hold at least two edges (one bin); got [0.0]
     """
     try:
-        edges = np.array(bin_edges, dtype=dtype)
-    except (TypeError, ValueError) as err:
-        msg = f"bin edges of variable {variable!r} must be numbers; got {bin_edges!r}"
+        raw = np.asarray(bin_edges)
+    except (TypeError, ValueError) as err:  # e.g. ragged nested lists
+        msg = f"bin edges of variable {variable!r} must be numbers; got {describe(bin_edges)}"
         raise ValueError(msg) from err
-    if edges.ndim != 1 or edges.size == 0:
+    # strings, booleans, None and mixtures are refused, not converted ('1' is no edge)
+    if raw.dtype.kind not in "iuf":
+        msg = f"bin edges of variable {variable!r} must be numbers; got {describe(bin_edges)}"
+        raise ValueError(msg)
+    if raw.ndim != 1:
         msg = (
-            f"bin edges of variable {variable!r} must be a non-empty 1-D sequence; "
-            f"got {bin_edges!r}"
+            f"bin edges of variable {variable!r} must be a flat sequence of numbers; "
+            f"got {describe(bin_edges)}"
         )
         raise ValueError(msg)
-    if edges.dtype.kind not in "iuf":
-        msg = f"bin edges of variable {variable!r} must be numbers; got {bin_edges!r}"
+    edges = raw if dtype is None else raw.astype(dtype, copy=True)
+    if edges is bin_edges:
+        edges = edges.copy()
+    if edges.size < 2:
+        msg = (
+            f"bin edges of variable {variable!r} must hold at least two edges (one bin); "
+            f"got {edges.tolist()}"
+        )
         raise ValueError(msg)
     if edges.dtype.kind == "f" and np.isnan(edges).any():
-        msg = f"bin edges of variable {variable!r} contain NaN: {edges.tolist()}"
+        msg = f"bin edges of variable {variable!r} contain NaN: {describe(edges.tolist())}"
         raise ValueError(msg)
     if np.any(edges[1:] <= edges[:-1]):
         msg = (
-            f"bin edges of variable {variable!r} must be strictly increasing; got {edges.tolist()}"
+            f"bin edges of variable {variable!r} must be strictly increasing; "
+            f"got {describe(edges.tolist())}"
         )
         raise ValueError(msg)
     return edges
@@ -95,7 +120,10 @@ class LinearBinning(Binning):
     Raises
     ------
     ValueError
-        If the edges are not strictly increasing or contain NaN.
+        If the edges are not numbers, fewer than two (no bin), not strictly
+        increasing, or contain NaN.
+    TypeError
+        If ``variable`` is not a string or ``include_upper`` not a boolean.
 
     Examples
     --------
@@ -115,9 +143,9 @@ class LinearBinning(Binning):
         if kwargs.pop("bins", None) is not None:
             msg = "Cannot define bins of LinearBinning! Define bin edges instead."
             raise TypeError(msg)
-        self.variable = variable
+        self.variable = as_variable_name(variable, "LinearBinning")
         self.bin_edges = check_edges(variable, bin_edges)
-        self.include_upper = bool(include_upper)
+        self.include_upper = as_flag(include_upper, "include_upper", "LinearBinning")
         self.nbins = len(self.bin_edges) - 1
         if kwargs.get("phasespace") is None:
             kwargs["phasespace"] = PhaseSpace([variable])

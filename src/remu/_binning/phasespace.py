@@ -6,7 +6,8 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
-from remu._binning.yaml_tags import RemuYAMLObject, sequence_node
+from remu._formats.yaml_codec import check_alias_expansion
+from remu._formats.yaml_tags import RemuYAMLObject, located_error, sequence_node
 
 __all__ = ["PhaseSpace", "ordered"]
 
@@ -111,7 +112,12 @@ class PhaseSpace(RemuYAMLObject):
     @classmethod
     def from_yaml(cls, loader: Any, node: Any) -> PhaseSpace:
         """Build from a YAML sequence of variable names."""
-        return cls(variables=loader.construct_sequence(node, deep=True))
+        check_alias_expansion(loader, node)
+        variables = loader.construct_sequence(node, deep=True)
+        try:
+            return cls(variables=variables)
+        except (TypeError, ValueError) as error:
+            raise located_error(error, node, cls.yaml_tag) from error
 
     @classmethod
     def to_yaml(cls, dumper: Any, data: PhaseSpace) -> Any:

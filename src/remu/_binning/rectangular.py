@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from remu._binning.arguments import as_flag, as_variable_names
 from remu._binning.binning import Binning
 from remu._binning.bins import RectangularBin
 
@@ -44,8 +45,8 @@ class RectangularBinning(Binning):
         include_upper: bool = False,
         **kwargs: Any,
     ) -> None:
-        self.variables = tuple(variables)
-        self.include_upper = bool(include_upper)
+        self.variables = as_variable_names(variables, "RectangularBinning")
+        self.include_upper = as_flag(include_upper, "include_upper", "RectangularBinning")
         bins = [
             RectangularBin(
                 self.variables,

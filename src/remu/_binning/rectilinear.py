@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from remu._binning.arguments import as_flag, as_variable_names
 from remu._binning.bins import ARRAY_KEYS, RectangularBin
 from remu._binning.cartesian import _GETTERS, CartesianProductBinning
 from remu._binning.edge_lookup import bin_indices
@@ -62,7 +63,7 @@ class RectilinearBinning(CartesianProductBinning):
             msg = "Cannot define bins of RectilinearBinning! Define bin edges instead."
             raise TypeError(msg)
         kwargs.pop("binnings", None)
-        self.variables = tuple(variables)
+        self.variables = as_variable_names(variables, "RectilinearBinning")
         edges = list(bin_edges)
         if len(edges) != len(self.variables):
             msg = (
@@ -73,7 +74,7 @@ class RectilinearBinning(CartesianProductBinning):
         self.bin_edges = tuple(
             check_edges(var, e, dtype=None) for var, e in zip(self.variables, edges, strict=False)
         )
-        self.include_upper = bool(include_upper)
+        self.include_upper = as_flag(include_upper, "include_upper", "RectilinearBinning")
         binnings = [
             LinearBinning(var, e, include_upper=self.include_upper, dummy=True)
             for var, e in zip(self.variables, self.bin_edges, strict=False)

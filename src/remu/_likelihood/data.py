@@ -75,6 +75,10 @@ class DataModel:
         return self.log_likelihood(*args, **kwargs)
 
 
+#: The largest count kept exactly: 2**63 - 1024 is the largest float below 2**63.
+_MAX_COUNT = 2**63 - 1024
+
+
 def _validated_counts(data_vector: ArrayLike) -> NDArray[np.int64]:
     """Turn measured counts into an int array, rejecting what cannot be counts."""
     data = np.asarray(data_vector)
@@ -95,7 +99,16 @@ def _validated_counts(data_vector: ArrayLike) -> NDArray[np.int64]:
         where = tuple(int(i) for i in np.argwhere(negative)[0])
         msg = f"Poisson data must be non-negative counts; got {data[where]} at index {where}"
         raise InputError(msg)
-    # Non-integer counts are truncated towards zero, as the reference does.
+    # Counts become int64 (truncated towards zero, as the reference does): a larger
+    # count would wrap around to a negative number.
+    too_large = data > _MAX_COUNT if data.dtype.kind in "uf" else np.zeros(data.shape, bool)
+    if too_large.any():
+        where = tuple(int(i) for i in np.argwhere(too_large)[0])
+        msg = (
+            f"Poisson data must be counts that fit a 64-bit integer (at most {_MAX_COUNT}); "
+            f"got {data[where]} at index {where}"
+        )
+        raise InputError(msg)
     return data.astype(np.int64)
 
 
@@ -133,7 +146,8 @@ class PoissonData(DataModel):
     TypeError
         If the data are not numbers.
     remu.errors.InputError
-        If the data are negative, not finite, or a scalar.
+        If the data are negative, not finite, too large for a 64-bit integer, or a
+        scalar.
 
     Examples
     --------

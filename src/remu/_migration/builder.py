@@ -8,10 +8,10 @@ from typing import IO
 import numpy as np
 from numpy.typing import NDArray
 
+from remu._formats.npz_response import write_response_npz
 from remu._rng import RNGLike, as_generator
 from remu.errors import InputError
 
-from .npz import write_response_npz
 from .response import ResponseMatrix
 
 __all__ = ["ResponseMatrixArrayBuilder"]

@@ -11,13 +11,13 @@ from warnings import warn
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from remu._formats.npz_response import write_response_npz
 from remu._rng import RNGLike, as_generator
 from remu.binning import Binning, CartesianProductBinning
 from remu.errors import InputError, MissingVariableError
 
 from . import posterior
 from .fill import fill_matrix
-from .npz import write_response_npz
 
 __all__ = ["IndexOutOfRangeError", "ResponseMatrix"]
 

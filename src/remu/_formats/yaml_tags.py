@@ -1,11 +1,14 @@
-"""YAML registration shared by every binning class.
+"""The ``!ClassName`` YAML tags of the binning classes, both directions.
 
-Each public class derives from :class:`yaml.YAMLObject` with a ``yaml_tag`` of
-``!ClassName``. Loading builds the tagged mapping deeply and passes it as keyword
-arguments to the constructor; dumping writes the structural clone arguments
-(never the data arrays). Constructors are registered on ``FullLoader`` (as the
-reference does) and on ``SafeLoader``, which only ever builds these classes and
-plain YAML types.
+Each public binning class derives from :class:`RemuYAMLObject` (a
+:class:`yaml.YAMLObject`) with a ``yaml_tag`` of ``!ClassName``. Loading builds the
+tagged mapping deeply and passes it as keyword arguments to the constructor, which
+checks the type of every field (so ``include_upper: 'false'`` is an error, never
+``True``); an error names the file, line and tag. Before anything is built, the
+node is checked against alias bombs (:func:`remu._formats.yaml_codec.check_alias_expansion`).
+Dumping writes the structural clone arguments (never the data arrays).
+Constructors are registered on ``FullLoader`` (as the reference does) and on
+``SafeLoader``, which only ever builds these classes and plain YAML types.
 """
 
 from __future__ import annotations
@@ -15,9 +18,32 @@ from typing import Any
 
 import yaml
 
-import remu.yaml  # noqa: F401  (registers the NumPy scalar representer on yaml.Dumper)
+from remu._formats.yaml_codec import check_alias_expansion, node_location
+from remu.errors import FileFormatError
+
+__all__ = ["LOADERS", "DummyBins", "RemuYAMLObject", "located_error", "sequence_node"]
 
 LOADERS = [yaml.FullLoader, yaml.SafeLoader]
+
+
+def located_error(error: Exception, node: Any, tag: str) -> Exception:
+    """``error`` again, its message prefixed with the node's file, line and tag.
+
+    The type is kept (callers catch what the constructor raises); an exception
+    class that cannot be rebuilt from a message becomes a :class:`TypeError` or a
+    :class:`remu.errors.FileFormatError` (a :class:`ValueError`).
+    """
+    where = node_location(node)
+    text = str(error)
+    what = text if text.startswith(f"{tag[1:]}: ") else f"{tag}: {text}"
+    message = f"{where}: {what}" if where else what
+    try:
+        located = type(error)(message)
+    except Exception:  # noqa: BLE001 - any constructor signature
+        located = None
+    if located is None or str(located) != message:
+        located = (TypeError if isinstance(error, TypeError) else FileFormatError)(message)
+    return located
 
 
 class RemuYAMLObject(yaml.YAMLObject):
@@ -28,12 +54,25 @@ class RemuYAMLObject(yaml.YAMLObject):
 
     @classmethod
     def from_yaml(cls, loader: Any, node: Any) -> Any:
-        """Build the object from a tagged YAML mapping of constructor arguments."""
+        """Build the object from a tagged YAML mapping of constructor arguments.
+
+        Raises
+        ------
+        TypeError, ValueError
+            What the constructor raises for a bad field, the message prefixed with
+            the file, line and tag.
+        remu.errors.FileFormatError
+            For a document that aliases expand beyond reason.
+        """
+        check_alias_expansion(loader, node)
         if isinstance(node, yaml.ScalarNode) and not loader.construct_scalar(node):
             mapping: dict[str, Any] = {}
         else:
             mapping = loader.construct_mapping(node, deep=True)
-        return cls(**mapping)
+        try:
+            return cls(**mapping)
+        except (TypeError, ValueError) as error:
+            raise located_error(error, node, cls.yaml_tag) from error
 
     @classmethod
     def to_yaml(cls, dumper: Any, data: Any) -> Any:
@@ -151,21 +190,6 @@ def _mapping_node(dumper: Any, tag: str, mapping: dict[str, Any]) -> Any:
         items.sort(key=lambda item: item[0])
     node.value.extend((_node(dumper, key), _node(dumper, value)) for key, value in items)
     return node
-
-
-def format_repr(obj: Any) -> str:
-    """``ClassName(k=repr(v), ...)`` over the object's clone arguments.
-
-    Arrays are printed in full and floats with their shortest round-tripping
-    digits, so that ``eval(repr(obj))`` rebuilds an equal object with equal data.
-    """
-    import sys
-
-    import numpy as np
-
-    with np.printoptions(threshold=sys.maxsize, floatmode="unique"):
-        inner = ", ".join(f"{key}={value!r}" for key, value in obj._clone_args().items())
-    return f"{type(obj).__name__}({inner})"
 
 
 _plain_to_yaml = RemuYAMLObject.__dict__["to_yaml"].__func__

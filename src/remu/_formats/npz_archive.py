@@ -1,8 +1,7 @@
 """Reading ``.npz`` archives with errors that name the file and the missing array.
 
-Shared by the response-matrix loader (:mod:`remu._migration.npz`) and
-``ResponseMatrixPredictor`` (:mod:`remu._likelihood.npz_response`), which check the
-arrays differently but read them the same way.
+Shared by the formats stored as ``.npz``: exported response matrices
+(:mod:`remu._formats.npz_response`) and filled binnings (:mod:`remu._formats.histogram`). Every array is read eagerly, so no file stays open.
 """
 
 from __future__ import annotations
@@ -40,7 +39,10 @@ def describe_source(source: object) -> str:
 
 
 def read_npz_arrays(
-    source: str | os.PathLike[str] | IO[bytes], *, what: str = "response-matrix"
+    source: str | os.PathLike[str] | IO[bytes],
+    *,
+    what: str = "response-matrix",
+    expected: str = "'matrices' and 'truth_entries'",
 ) -> dict[str, NDArray[Any]]:
     """All arrays of an ``.npz`` archive, read eagerly so that no file stays open.
 
@@ -49,6 +51,8 @@ def read_npz_arrays(
     source : path-like or binary file object
     what : str
         What the archive should hold, for messages.
+    expected : str
+        The keys it should have, for messages.
 
     Returns
     -------
@@ -81,7 +85,7 @@ def read_npz_arrays(
     if not isinstance(archive, np.lib.npyio.NpzFile):
         msg = (
             f"{describe_source(source)} holds a single array, not a {what} .npz archive "
-            "(keys 'matrices' and 'truth_entries' expected)"
+            f"(keys {expected} expected)"
         )
         raise FileFormatError(msg)
     with archive:
