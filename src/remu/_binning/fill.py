@@ -70,11 +70,11 @@ def data_index_chunks(
 MAX_WEIGHT = float(np.sqrt(np.finfo(np.float64).max))
 
 
-def _weight_error(value: float, which: str) -> ValueError:
+def _weight_error(value: float, which: str, count: str = "") -> ValueError:
     if np.isnan(value):
-        return ValueError(f"{which} is NaN")
+        return ValueError(f"{which} is NaN{count}")
     return ValueError(
-        f"{which} is {value!r}: weights must be finite, with magnitude at most "
+        f"{which} is {value!r}{count}: weights must be finite, with magnitude at most "
         f"{MAX_WEIGHT:.4g} (their squares are summed into sumw2)"
     )
 
@@ -111,7 +111,9 @@ def normalise_weight(weight: Any, n: int) -> float | np.ndarray:
         bad = np.flatnonzero(~(np.abs(arr) <= MAX_WEIGHT)) if suspicious else None
     if bad is not None:
         first = int(bad[0])
-        raise _weight_error(float(arr[first]), f"weight of event {first} ({bad.size} bad in total)")
+        raise _weight_error(
+            float(arr[first]), f"weight of event {first}", f" ({bad.size} bad weights in total)"
+        )
     return arr
 
 
