@@ -107,7 +107,7 @@ def normalise_weight(weight: Any, n: int) -> float | np.ndarray:
     # Two passes without a temporary (min and max are NaN if any weight is); the
     # offending events are looked up only when something is wrong.
     with np.errstate(invalid="ignore"):
-        suspicious = arr.size > 0 and not (-MAX_WEIGHT <= arr.min() and arr.max() <= MAX_WEIGHT)
+        suspicious = arr.size > 0 and not (arr.min() >= -MAX_WEIGHT and arr.max() <= MAX_WEIGHT)
         bad = np.flatnonzero(~(np.abs(arr) <= MAX_WEIGHT)) if suspicious else None
     if bad is not None:
         first = int(bad[0])
