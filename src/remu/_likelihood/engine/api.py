@@ -64,14 +64,15 @@ def fit_one(
     gen = _generator(settings, rng)
     counts = np.asarray(calculator.data_model.data_vector)[np.newaxis]
     errstate = caller_errstate()
-    with numeric_context():
+    chains = chains_per_problem(settings)
+    with numeric_context(chains * model.n_syst * model.n_bins * (model.n + 1)):
         objective = make_objective(model, counts, errstate)
         x, value, ok = global_fits(
             objective,
             model.defaults[np.newaxis],
             settings,
             gen,
-            chains_per_problem=chains_per_problem(settings),
+            chains_per_problem=chains,
         )
     return _result(x[0], float(value[0]), bool(ok[0]), int(objective.nfev[0]), settings.niter)
 
@@ -240,7 +241,8 @@ def fit_scan(
         extra = np.tile(
             np.clip(np.asarray(warm_start, dtype=float)[free], lower, upper), (n_points, 1)
         )
-    with numeric_context():
+    chains = chains_per_problem(settings)
+    with numeric_context(n_points * chains * model.n_syst * model.n_bins * (n_free + 1)):
         objective = Objective(family, counts, model.kind, model.weights, lower, upper)
         x, value, ok = global_fits(
             objective,

@@ -67,10 +67,23 @@ def caller_errstate() -> dict[str, Any]:
     return {**np.geterr(), "under": "ignore"}
 
 
+# Below this many numbers in the largest array of a fit, BLAS is not limited to one
+# thread: its products are too small to start threads, and limiting costs more than
+# a small fit.
+_BLAS_LIMIT_SIZE = 2**16
+
+
 @contextlib.contextmanager
-def numeric_context() -> Iterator[None]:
-    """One BLAS thread, and floating-point errors ignored (the engine handles them)."""
-    with single_blas_thread(), np.errstate(all="ignore"):
+def numeric_context(size: int = _BLAS_LIMIT_SIZE) -> Iterator[None]:
+    """Floating-point errors ignored (the engine handles them), one BLAS thread for big fits.
+
+    ``size`` is the number of numbers in the fit's largest arrays (problems x
+    systematics x bins x parameters).
+    """
+    with contextlib.ExitStack() as stack:
+        if size >= _BLAS_LIMIT_SIZE:
+            stack.enter_context(single_blas_thread())
+        stack.enter_context(np.errstate(all="ignore"))
         yield
 
 
@@ -123,7 +136,7 @@ class ToyChunkFit:
         settings = self.settings
         gen = np.random.default_rng(seed if settings.seed is None else settings.seed)
         errstate = caller_errstate()
-        with numeric_context():
+        with numeric_context(counts.size * self.model.n_syst * (self.model.n + 1)):
             objective = make_objective(self.model, counts, errstate)
             start = np.tile(self.model.defaults, (len(counts), 1))
             _, value, converged = global_fits(

@@ -118,20 +118,26 @@ def non_negative(matrices: NDArray[Any], constants: NDArray[Any], lower: NDArray
     )
 
 
-def _probe(predictor: Any, defaults: NDArray[Any], n_bins: int) -> NDArray[np.float64] | None:
-    """The weights ``(S,)`` if the predictor evaluates batches with constant weights."""
+def _probe(
+    predictor: Any, defaults: NDArray[Any], n_bins: int, batch: int = 2
+) -> NDArray[np.float64] | None:
+    """The weights ``(S,)`` if the predictor evaluates batches with constant weights.
+
+    ``batch=1`` only reads the weights (for predictors with a linear form, whose
+    predictions of batches are the engine's own).
+    """
     try:
-        prediction, weights = predictor.prediction(np.stack([defaults, defaults]))
+        prediction, weights = predictor.prediction(np.stack([defaults] * batch))
     except Exception:  # noqa: BLE001 - a predictor without batches is fitted by scipy
         return None
     prediction = np.asarray(prediction)
-    if prediction.ndim != 3 or prediction.shape[0] != 2 or prediction.shape[-1] != n_bins:
+    if prediction.ndim != 3 or prediction.shape[0] != batch or prediction.shape[-1] != n_bins:
         return None
     try:
         weights = np.broadcast_to(np.asarray(weights, dtype=float), prediction.shape[:2])
     except ValueError:
         return None
-    if not np.array_equal(weights[0], weights[1]):
+    if batch > 1 and not np.array_equal(weights[0], weights[1]):
         # Weights that depend on the parameters are not modelled by the engine.
         return None
     return np.array(weights[0])
@@ -160,10 +166,16 @@ def describe(calculator: Any, *, need_counts: bool = True) -> Model | None:
     n_bins = counts.shape[-1]
     bounds = np.asarray(predictor.bounds, dtype=float).reshape(n, 2)
     lower, upper = bounds[:, 0].copy(), bounds[:, 1].copy()
-    weights = _probe(predictor, defaults, n_bins)
+    hook = getattr(predictor, "_linear_form", None)
+    weights = _probe(predictor, defaults, n_bins, batch=1 if hook is not None else 2)
     if weights is None:
         return None
     linear = linear_form(predictor, n, len(weights), n_bins)
+    if linear is None and hook is not None:
+        # No linear form after all: the finite-difference path needs batches.
+        weights = _probe(predictor, defaults, n_bins)
+        if weights is None:
+            return None
     if linear is not None and not non_negative(*linear, lower):
         return None
     return Model(

@@ -175,24 +175,23 @@ def _marginal_restarts(objective: Objective, start: Array) -> tuple[NDArray[np.i
         The starting points, shape ``(len(problems), n)``.
     """
     m = objective.n_problems
+    n = objective.n
     n_syst = objective.family.n_syst
-    pairs = _pairs(objective, np.arange(m))
-    rows = np.arange(m * n_syst)
+    pair_value, grad, hess = objective.per_variation(start, np.arange(m))
+    pair_value, grad, hess = pair_value.ravel(), grad.reshape(-1, n), hess.reshape(-1, n, n)
     at_start = np.repeat(start, n_syst, axis=0)
-    pair_value, grad, hess, psd = pairs.derivatives(at_start, rows)
-    np.add.at(objective.nfev, pairs.family.problem, pairs.nfev)
-    zero = np.zeros(len(rows))
-    matrix = positive_definite(hess, psd)
-    step, reach = newton_direction(at_start, grad, matrix, objective.lower, objective.upper, zero)
+    matrix = positive_definite(hess, hess)
+    step, reach = newton_direction(at_start, grad, matrix, objective.lower, objective.upper)
+    variation = np.tile(np.arange(n_syst), m)
     # The quadratic model's minimum: F_s - g.d / 2 for the (bounded) Newton step d.
-    predicted = pair_value - 0.5 * reach - objective.log_weights[pairs.family.variation]
+    predicted = pair_value - 0.5 * reach - objective.log_weights[variation]
     predicted[~np.isfinite(predicted)] = np.inf
     n_best = min(n_syst, _N_RESTARTS)
     order = np.argsort(predicted.reshape(m, n_syst), axis=-1)[:, :n_best]
     index = (np.arange(m)[:, np.newaxis] * n_syst + order).ravel()
     index = index[np.isfinite(predicted[index])]
     points = np.clip(at_start[index] + step[index], objective.lower, objective.upper)
-    return pairs.family.problem[index], points
+    return index // n_syst, points
 
 
 def _scaled(objective: Objective, start: Array) -> Array | None:
@@ -281,9 +280,8 @@ def basin_hopping(
             break
         displacement = gen.uniform(-1.0, 1.0, size=(live.size, objective.n))
         displaced = current[live] + displacement * stepsize[live, np.newaxis]
-        # A hop matters only if it can beat the best point of its problem so far.
-        target = _problem_best(chains, best_value)[live]
-        x_new, value_new, ok = local_fits(objective, chains[live], displaced, target)
+        # A hop that falls back into the basin of its chain's best point stops early.
+        x_new, value_new, ok = local_fits(objective, chains[live], displaced, best[live])
         with np.errstate(invalid="ignore", over="ignore", under="ignore"):
             change = value_new - current_value[live]
             chance = np.where(change <= 0, 1.0, np.exp(-change * beta))
@@ -302,13 +300,6 @@ def basin_hopping(
     return best, best_value, best_ok
 
 
-def _problem_best(chains: NDArray[np.intp], value: Array) -> Array:
-    """For every chain, the lowest ``value`` among the chains of its problem."""
-    lowest = np.full(int(np.max(chains, initial=-1)) + 1, np.inf)
-    np.minimum.at(lowest, chains, np.where(np.isnan(value), np.inf, value))
-    return lowest[chains]
-
-
 def global_fits(
     objective: Objective,
     start: Array,
@@ -320,9 +311,8 @@ def global_fits(
 ) -> tuple[Array, Array, NDArray[np.bool_]]:
     """The best point of every problem: first fits, variation fits, basin hopping.
 
-    * Every problem starts from the best (lowest ``F``) of ``start``, the same
-      point scaled to the size of the data (linear predictions) and
-      ``extra_starts``.
+    * Every problem starts from the better (lower ``F``) of ``start`` -- scaled to
+      the size of the data for linear predictions -- and ``extra_starts``.
     * Linear predictions with one variation (a concave problem) need only the
       local fit, and the profile over several variations of a linear prediction is
       solved exactly by :func:`_profile_fits`: no basin hopping.
@@ -352,10 +342,10 @@ def global_fits(
         Per problem: the best point, its ``F`` and whether its local fit converged.
     """
     m = objective.n_problems
-    starts = [start]
+    # The scaled start is the best point along the ray of the defaults (for one
+    # variation without constants, exactly): no need to compare it with them.
     scaled = _scaled(objective, start)
-    if scaled is not None:
-        starts.append(scaled)
+    starts = [start if scaled is None else scaled]
     if extra_starts is not None:
         starts.append(extra_starts)
     begin = _best_start(objective, starts)
@@ -388,5 +378,6 @@ def _best_per_problem(
     """The lowest ``value`` of every problem ``0..m-1`` among fits of problem ``rows``."""
     value = np.where(np.isnan(value), np.inf, value)
     order = np.lexsort((value, rows))
-    first = order[np.r_[True, rows[order][1:] != rows[order][:-1]]]
+    sorted_rows = rows[order]
+    first = order[np.concatenate([[True], sorted_rows[1:] != sorted_rows[:-1]])]
     return x[first], value[first], ok[first]

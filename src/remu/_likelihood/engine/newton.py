@@ -24,8 +24,8 @@ Array = NDArray[np.float64]
 _MAX_NEWTON_STEPS = 200
 _MAX_ROUNDS = 2000
 _ARMIJO = 1e-4
-# Newton decrement below which a fit's remaining decrease is predicted well.
-_HOPELESS_DECREMENT = 0.01
+# Newton decrement below which a fit is close enough to its minimum to tell which it is.
+_SAME_BASIN_DECREMENT = 0.01
 # Up to this many parameters, which of many small matrices are not positive definite
 # is found by a vectorised Cholesky loop over the columns (LAPACK's batched call only
 # says that one of them is not).
@@ -132,29 +132,30 @@ def positive_definite(hess: Array, psd: Array) -> Array:
     return matrix
 
 
-def solve(grad: Array, hess: Array, held: NDArray[np.bool_]) -> tuple[Array, Array]:
-    """Newton step ``-H^-1 g`` over the parameters not held, and ``g^T H^-1 g``.
+def solve(grad: Array, hess: Array, held: NDArray[np.bool_] | None) -> Array:
+    """Newton step ``-H^-1 g`` over the parameters not held (``None``: none held).
 
     ``hess`` must be positive definite (see :func:`positive_definite`); held
     parameters do not move.
     """
     m, n = grad.shape
-    free_grad = np.where(held, 0.0, grad)
+    if held is not None:
+        grad = np.where(held, 0.0, grad)
     if n == 1:
-        step = -free_grad / hess[:, :, 0]
-        return step, -np.sum(free_grad * step, axis=-1)
-    if held.any():
+        return -grad / hess[:, :, 0]
+    if held is not None:
         hess = np.where(held[:, :, np.newaxis] | held[:, np.newaxis, :], 0.0, hess)
         hess[:, np.arange(n), np.arange(n)] += held
-    step = None
     if m >= _LOOP_SOLVE_MIN_M:
         try:
-            step = -_loop_cholesky_solve(np.linalg.cholesky(hess), free_grad)
+            return -_loop_cholesky_solve(np.linalg.cholesky(hess), grad)
         except np.linalg.LinAlgError:
-            step = None
-    if step is None:
-        step = -np.linalg.solve(hess, free_grad[:, :, np.newaxis])[:, :, 0]
-    return step, -np.sum(free_grad * step, axis=-1)
+            pass
+    return -np.linalg.solve(hess, grad[:, :, np.newaxis])[:, :, 0]
+
+
+def _decrease(grad: Array, direction: Array) -> Array:
+    return -np.einsum("mi,mi->m", grad, direction)
 
 
 def newton_direction(
@@ -163,7 +164,7 @@ def newton_direction(
     hess: Array,
     lower: Array,
     upper: Array,
-    damping: Array,
+    damping: Array | None = None,
 ) -> tuple[Array, Array]:
     """Damped, bounded Newton direction and the first-order decrease ``-g . d``.
 
@@ -178,35 +179,43 @@ def newton_direction(
     not downhill, the plain projected Newton direction is used.
     """
     n = x.shape[-1]
-    if damping.any():
+    if damping is not None and damping.any():
         diagonal = hess[:, np.arange(n), np.arange(n)]
         hess = hess.copy()
         hess[:, np.arange(n), np.arange(n)] += damping[:, np.newaxis] * diagonal
-    base = ((x <= lower) & (grad > 0)) | ((x >= upper) & (grad < 0))
-    direction, _ = solve(grad, hess, base)
-    if n == 1:
-        return direction, -np.sum(grad * direction, axis=-1)
+    base = (x <= lower) & (grad > 0)
+    base |= (x >= upper) & (grad < 0)
+    pressed = bool(base.any())
+    direction = solve(grad, hess, base if pressed else None)
+    if pressed:
+        direction[base] = 0.0
+    end = x + direction
+    crossing = (end < lower) | (end > upper)
+    if n == 1 or not crossing.any():
+        return direction, _decrease(grad, direction)
     held = base.copy()
     target = np.where(grad > 0, lower, upper)
     first = direction
     for _ in range(n):
-        below, above = x + direction < lower, x + direction > upper
-        crossing = ~held & (below | above)
+        crossing &= ~held
         if not crossing.any():
             break
-        target = np.where(crossing, np.where(below, lower, upper), target)
+        target = np.where(crossing, np.where(end < lower, lower, upper), target)
         held |= crossing
-        shift = np.where(held & ~base, target - x, 0.0)
+        moved = held & ~base
+        shift = np.where(moved, target - x, 0.0)
         coupled = grad + np.einsum("mij,mj->mi", hess, shift)
-        direction, _ = solve(coupled, hess, held)
-        direction = np.where(held & ~base, shift, direction)
-    direction = np.where(base, 0.0, direction)
-    decrease = -np.sum(grad * direction, axis=-1)
+        direction = solve(coupled, hess, held)
+        direction = np.where(moved, shift, direction)
+        direction[base] = 0.0
+        end = x + direction
+        crossing = (end < lower) | (end > upper)
+    decrease = _decrease(grad, direction)
     # Fall back to the plain projected Newton step where the face step is not downhill.
     uphill = ~(decrease > 0)
     if uphill.any():
         direction[uphill] = first[uphill]
-        decrease[uphill] = -np.sum(grad[uphill] * first[uphill], axis=-1)
+        decrease[uphill] = _decrease(grad[uphill], first[uphill])
     return direction, decrease
 
 
@@ -215,25 +224,22 @@ def small(decrease: Array, value: Array) -> NDArray[np.bool_]:
     return decrease <= np.maximum(2e-10, 1e-15 * np.abs(value))
 
 
-def _hopeless(decrease: Array, value: Array, target: Array) -> NDArray[np.bool_]:
-    """Fits that will not get noticeably below ``target``: near their minimum, above it.
+def _same_basin(decrease: Array, x: Array, hess: Array, best_x: Array) -> NDArray[np.bool_]:
+    """Fits that are heading for the point ``best_x`` they started near.
 
-    For a self-concordant function (the Poisson ``-log L`` of a linear prediction
-    is one) with Newton decrement ``lambda = sqrt(g^T H^-1 g) < 1``, the minimum is
-    at least ``F - w(lambda)`` with ``w(lambda) = -lambda - log(1 - lambda)``
-    (``lambda^2 / 2 + lambda^3 / 3 + ...``). A basin-hopping step that lands in the
-    basin of the best point so far thus stops after one evaluation instead of
-    converging back to the same minimum; it could have improved on ``target`` by
-    at most ``1e-8`` relative.
+    Close to a minimum (Newton decrement ``lambda^2 = g^T H^-1 g <= 0.01``) the
+    minimum lies within about ``lambda`` of ``x`` in the metric of ``H``; a point
+    ``best_x`` (an already converged minimum) within ``2 lambda`` is then that
+    minimum. A basin-hopping step that lands in the basin of the best point so far
+    thus stops after one evaluation instead of converging back to it.
     """
-    lam = np.sqrt(np.clip(decrease, 0.0, _HOPELESS_DECREMENT))
-    bound = value + lam + np.log1p(-lam)
-    near = decrease <= _HOPELESS_DECREMENT
-    return near & (bound >= target - 1e-8 * (1.0 + np.abs(target)))
+    offset = best_x - x
+    distance = np.einsum("mi,mij,mj->m", offset, hess, offset)
+    return (decrease <= _SAME_BASIN_DECREMENT) & (distance <= 4.0 * decrease)
 
 
 def local_fits(
-    objective: Any, rows: NDArray[np.intp], start: Array, target: Array | None = None
+    objective: Any, rows: NDArray[np.intp], start: Array, known: Array | None = None
 ) -> tuple[Array, Array, NDArray[np.bool_]]:
     """Minimise ``F`` of problem ``rows`` (may repeat) from ``start`` ``(m, n)``.
 
@@ -244,10 +250,10 @@ def local_fits(
         The problem row of every fit.
     start : ndarray
         Starting points, shape ``(m, n)``.
-    target : ndarray, optional
-        Per fit, a value of ``F`` it must beat to matter (basin hopping: the best so
-        far). Fits that cannot beat it (see :func:`_hopeless`) stop early, as not
-        converged.
+    known : ndarray, optional
+        Per fit, a known minimum (basin hopping: the best point so far, shape
+        ``(m, n)``). Fits heading for it (see :func:`_same_basin`) stop early, as
+        not converged.
 
     Returns
     -------
@@ -259,54 +265,65 @@ def local_fits(
         Whether the predicted decrease at the point is negligible.
     """
     lower, upper = objective.lower, objective.upper
-    x = np.clip(start, lower, upper)
+    x = np.minimum(np.maximum(start, lower), upper)
     value, grad, hess, psd = objective.derivatives(x, rows)
     hess = positive_definite(hess, psd)
     m = len(rows)
     damping = np.zeros(m)
-    direction, decrease = newton_direction(x, grad, hess, lower, upper, damping)
-    steps_taken = np.zeros(m, dtype=int)
+    direction, decrease = newton_direction(x, grad, hess, lower, upper)
+    steps_taken = np.zeros(m, dtype=np.int64)
     converged = small(decrease, value)
     running = np.isfinite(value) & ~converged
-    if target is not None:
-        running &= ~_hopeless(decrease, value, target)
+    if known is not None:
+        running &= ~_same_basin(decrease, x, hess, known)
     for _ in range(_MAX_ROUNDS):
         active = np.flatnonzero(running)
         if active.size == 0:
             break
-        trial = np.clip(x[active] + direction[active], lower, upper)
-        moved = trial - x[active]
+        x_active = x[active]
+        trial = np.minimum(np.maximum(x_active + direction[active], lower), upper)
+        moved = trial - x_active
         t_value, t_grad, t_hess, t_psd = objective.derivatives(trial, rows[active])
-        slope = np.sum(grad[active] * moved, axis=-1)
-        accept = np.isfinite(t_value) & (t_value <= value[active] + _ARMIJO * slope)
+        slope = np.einsum("mi,mi->m", grad[active], moved)
+        accept = t_value <= value[active] + _ARMIJO * slope
+        accept &= np.isfinite(t_value)
+        everything = bool(accept.all())
         # Accepted: move, relax the damping and take the next direction.
-        ok = active[accept]
+        if everything:
+            ok, t_accepted = active, slice(None)
+        else:
+            ok, t_accepted = active[accept], accept
         if ok.size:
-            x[ok], value[ok], grad[ok] = trial[accept], t_value[accept], t_grad[accept]
-            hess[ok] = positive_definite(t_hess[accept], t_psd[accept])
-            damping[ok] = np.where(damping[ok] > 1e-6, damping[ok] / 4.0, 0.0)
+            x[ok], value[ok], grad[ok] = trial[t_accepted], t_value[t_accepted], t_grad[t_accepted]
+            hess[ok] = positive_definite(t_hess[t_accepted], t_psd[t_accepted])
+            damped = damping[ok]
+            if damped.any():
+                damping[ok] = np.where(damped > 1e-6, damped / 4.0, 0.0)
             steps_taken[ok] += 1
-        # Rejected: more damping, unless the step no longer moves the point.
-        bad = active[~accept]
-        retry = bad
-        if bad.size:
+        update = ok
+        if not everything:
+            # Rejected: more damping, unless the step no longer moves the point.
+            bad = active[~accept]
             still = np.max(np.abs(moved[~accept]) / (np.abs(x[bad]) + 1.0), axis=-1) < 1e-15
             stuck = bad[still]
             converged[stuck] = decrease[stuck] <= 1e-6
             running[stuck] = False
             retry = bad[~still]
             damping[retry] = np.maximum(8.0 * damping[retry], 1e-3)
-        update = np.concatenate([ok, retry])
+            running[retry[damping[retry] > 1e20]] = False
+            update = np.concatenate([ok, retry])
         if update.size:
             direction[update], decrease[update] = newton_direction(
                 x[update], grad[update], hess[update], lower, upper, damping[update]
             )
-        done = small(decrease[ok], value[ok])
-        converged[ok[done]] = True
-        running[ok[done]] = False
-        if target is not None:
-            running[ok[_hopeless(decrease[ok], value[ok], target[ok])]] = False
-        running[ok[steps_taken[ok] >= _MAX_NEWTON_STEPS]] = False
-        running[retry[damping[retry] > 1e20]] = False
+        if ok.size:
+            value_ok, decrease_ok = value[ok], decrease[ok]
+            done = small(decrease_ok, value_ok)
+            if known is not None:
+                again = _same_basin(decrease_ok, x[ok], hess[ok], known[ok])
+                running[ok[again]] = False
+            converged[ok[done]] = True
+            running[ok[done]] = False
+            running[ok[steps_taken[ok] >= _MAX_NEWTON_STEPS]] = False
     converged[running] = decrease[running] <= 1e-6
     return x, value, converged

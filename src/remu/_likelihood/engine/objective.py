@@ -243,8 +243,20 @@ class Objective:
         with np.errstate(divide="ignore", under="ignore"):
             self.log_weights = np.log(self.weights / np.sum(self.weights))
         self._single = kind == "profile" or len(self.weights) == 1
-        #: derivative or value evaluations of every problem row (scipy's ``nfev``)
-        self.nfev = np.zeros(len(counts), dtype=np.int64)
+        self._nfev = np.zeros(len(counts), dtype=np.int64)
+        self._evaluations: list[tuple[NDArray[np.intp], int]] = []
+
+    @property
+    def nfev(self) -> NDArray[np.int64]:
+        """Predictor evaluations of every problem row so far (scipy's ``nfev``)."""
+        for rows, cost in self._evaluations:
+            np.add.at(self._nfev, rows, cost)
+        self._evaluations.clear()
+        return self._nfev
+
+    def count(self, rows: NDArray[np.intp], cost: int) -> None:
+        """Record ``cost`` predictor evaluations for each of ``rows``."""
+        self._evaluations.append((rows, cost))
 
     @property
     def n_problems(self) -> int:
@@ -281,23 +293,27 @@ class Objective:
             return np.max(ll, axis=-1), None
         terms = ll + self.log_weights
         top = np.max(terms, axis=-1, keepdims=True)
-        top[~np.isfinite(top)] = 0.0
+        finite = np.isfinite(top)
+        if not finite.all():
+            # Every variation impossible: log L = -inf (or nan), no shares.
+            top[~finite] = 0.0
         terms = np.exp(terms - top)
         total = np.sum(terms, axis=-1, keepdims=True)
         share = terms / total
-        share[~np.isfinite(share)] = 0.0
+        if not finite.all():
+            share[~np.isfinite(share)] = 0.0
         return (top + np.log(total))[:, 0], share
 
     def values(self, x: Array, rows: NDArray[np.intp]) -> Array:
         """``F`` of rows at points ``x``; ``inf`` where the data are impossible."""
-        np.add.at(self.nfev, rows, 1)
+        self.count(rows, 1)
         value = -self._consume(self._log_likelihoods(x, rows)[1])[0]
         value[np.isnan(value)] = np.inf
         return value
 
     def derivatives(self, x: Array, rows: NDArray[np.intp]) -> tuple[Array, Array, Array, Array]:
         """``F``, its gradient ``(m, n)``, Hessian ``(m, n, n)`` and PSD Hessian part."""
-        np.add.at(self.nfev, rows, self.family.cost())
+        self.count(rows, self.family.cost())
         mu, ll = self._log_likelihoods(x, rows)
         jac = self.family.jacobian(x, mu, rows)
         value, share = self._consume(ll)
@@ -305,11 +321,11 @@ class Objective:
             grad, hess, psd = self._best_variation(ll, mu, rows, jac)
         else:
             grad, hess, psd = self._mixture(share, mu, rows, jac)
-        good = np.isfinite(value) & np.all(np.isfinite(grad), axis=-1)
-        good &= np.all(np.isfinite(hess), axis=(-1, -2))
-        if psd is not hess:
+        total = value.sum() + grad.sum() + hess.sum() + (0.0 if psd is hess else psd.sum())
+        if not np.isfinite(total):
+            good = np.isfinite(value) & np.all(np.isfinite(grad), axis=-1)
+            good &= np.all(np.isfinite(hess), axis=(-1, -2))
             good &= np.all(np.isfinite(psd), axis=(-1, -2))
-        if not good.all():
             bad = ~good
             value[bad] = -np.inf
             grad[bad] = 0.0
@@ -317,12 +333,26 @@ class Objective:
             psd[bad] = np.eye(self.n)
         return -value, -grad, hess, psd
 
+    def per_variation(self, x: Array, rows: NDArray[np.intp]) -> tuple[Array, Array, Array]:
+        """Each variation alone (linear families): ``F_s`` ``(m, S)``, gradients, Hessians.
+
+        The gradients have shape ``(m, S, n)`` and the Hessians ``(m, S, n, n)``.
+        """
+        self.count(rows, 1)
+        mu, ll = self._log_likelihoods(x, rows)
+        residual, curvature = self._ratios(self.k[rows], self.k0[rows], mu)
+        matrices = self.family.matrices
+        grad = np.einsum("msb,sbn->msn", residual, matrices)
+        weighted = curvature[..., np.newaxis] * matrices
+        hess = np.swapaxes(weighted, -1, -2) @ matrices
+        return -ll, -grad, hess
+
     @staticmethod
     def _ratios(k: Array, k0: Any, mu: Array) -> tuple[Array, Array]:
         """``k / mu - 1`` and ``k / mu^2``, both 0 where ``k == 0``."""
         ratio = k / mu
         curvature = ratio / mu
-        if not np.all(np.isfinite(curvature)):
+        if not np.isfinite(curvature.sum()):
             # 0 / 0 in empty bins that expect nothing, or impossible predictions.
             ratio = np.divide(k, mu, out=np.zeros(mu.shape), where=~k0)
             curvature = np.divide(ratio, mu, out=np.zeros(mu.shape), where=~k0)
@@ -347,7 +377,7 @@ class Objective:
         m = len(share)
         residual, curvature = self._ratios(self.k[rows], self.k0[rows], mu)
         curvature = curvature * share[..., np.newaxis]
-        if not np.all(np.isfinite(curvature)):
+        if not np.isfinite(curvature.sum()):
             # Variations without weight in the likelihood may be impossible: ignore them.
             used = (share > 0)[..., np.newaxis]
             residual = np.where(used, residual, 0.0)
