@@ -213,14 +213,22 @@ class HypothesisTester:
         opt = self._observed_fit(calc, _seeds(gen, 1)[0])
         observed = float(opt.log_likelihood)
         toys = calc._generate_toy_data(opt.x, N, gen)
-        toy_ll = self._toy_maxima(calc, toys, gen)
+        toy_ll = self._toy_maxima(calc, toys, gen, np.asarray(opt.x, dtype=float))
         return np.sum(observed >= toy_ll) / N
 
     def _toy_maxima(
-        self, calc: LikelihoodCalculator, toys: Any, gen: np.random.Generator
+        self,
+        calc: LikelihoodCalculator,
+        toys: Any,
+        gen: np.random.Generator,
+        start: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Maximum log-likelihood of every toy: all at once where possible, else one by one."""
-        toy_ll = fit_toys(calc, self.maximizer, toys, gen, _mapper())
+        """Maximum log-likelihood of every toy: all at once where possible, else one by one.
+
+        ``start`` (the fit the toys were drawn from) is a further starting point of
+        the engine's fits.
+        """
+        toy_ll = fit_toys(calc, self.maximizer, toys, gen, _mapper(), start)
         return self._fit_each(calc, toys, gen) if toy_ll is None else toy_ll
 
     def _fit_each(
@@ -297,7 +305,14 @@ class HypothesisTester:
         )
         toys = calc._generate_toy_data(theta0, N, gen)
         h0, h1 = self._hypotheses(calc, fix_parameters, alternative_fix_parameters)
-        ratios = self._toy_ratios(h0, h1, toys, gen)
+        free0 = np.isnan(np.array(fix_parameters, dtype=float))
+        free1 = (
+            np.ones_like(free0)
+            if alternative_fix_parameters is None
+            else np.isnan(np.array(alternative_fix_parameters, dtype=float))
+        )
+        starts = (theta0[free0], theta0[free1])
+        ratios = self._toy_ratios(h0, h1, toys, gen, starts)
         return np.sum(observed >= ratios, axis=-1) / N
 
     def _toy_ratios(
@@ -306,6 +321,7 @@ class HypothesisTester:
         h1: LikelihoodCalculator,
         toys: Any,
         gen: np.random.Generator,
+        starts: tuple[np.ndarray, np.ndarray] | tuple[None, None] = (None, None),
     ) -> np.ndarray:
         """Log max-likelihood ratio H0/H1 of every toy (vectorised fits where possible).
 
@@ -313,8 +329,8 @@ class HypothesisTester:
         neither can, each mapped job fits one toy under both (as the reference does).
         """
         mapper = _mapper()
-        ll0 = fit_toys(h0, self.maximizer, toys, gen, mapper)
-        ll1 = fit_toys(h1, self.maximizer, toys, gen, mapper)
+        ll0 = fit_toys(h0, self.maximizer, toys, gen, mapper, starts[0])
+        ll1 = fit_toys(h1, self.maximizer, toys, gen, mapper, starts[1])
         if ll0 is None and ll1 is None:
             fit_one = _ToyMaxLogLikelihoodRatio(h0, h1, self.maximizer)
             jobs = list(zip(toys, _seeds(gen, len(toys)), strict=True))

@@ -99,6 +99,7 @@ def fit_toys(
     toys: NDArray[Any],
     gen: np.random.Generator,
     mapper: Any,
+    start: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64] | None:
     """Maximum log-likelihood of every toy data set, or ``None`` if the engine does not apply.
 
@@ -114,6 +115,9 @@ def fit_toys(
         Seeds the basin-hopping steps (one seed per chunk of toys).
     mapper : callable
         ``map``-like; called once with the chunks of toys.
+    start : ndarray, optional
+        A further starting point of every toy's fit, shape ``(n_free,)``: the fit
+        the toys were drawn from.
 
     Returns
     -------
@@ -135,7 +139,7 @@ def fit_toys(
     size = chunk_size(model.n_syst * model.n_bins, len(toys), model.n, chains, mapper)
     chunks = [toys[i : i + size] for i in range(0, len(toys), size)]
     seeds = gen.integers(0, 2**63 - 1, size=len(chunks), dtype=np.int64)
-    fit = ToyChunkFit(model, calculator, maximizer, settings)
+    fit = ToyChunkFit(model, calculator, maximizer, settings, start)
     results = list(mapper(fit, [(c, int(s)) for c, s in zip(chunks, seeds, strict=True)]))
     return np.concatenate([np.asarray(r, dtype=float) for r in results])
 

@@ -120,15 +120,23 @@ class ToyChunkFit:
     maximizer : LikelihoodMaximizer
         Provides ``_fit_without_engine``.
     settings : HopSettings
+    start : ndarray, optional
+        A further starting point of every toy (the fit the toys were drawn from).
     """
 
     def __init__(
-        self, model: Model, calculator: Any, maximizer: Any, settings: HopSettings
+        self,
+        model: Model,
+        calculator: Any,
+        maximizer: Any,
+        settings: HopSettings,
+        start: NDArray[np.float64] | None = None,
     ) -> None:
         self.model = model
         self.calculator = calculator
         self.maximizer = maximizer
         self.settings = settings
+        self.start = start
 
     def __call__(self, chunk: tuple[NDArray[Any], int]) -> NDArray[np.float64]:
         """Fit the toys ``chunk[0]`` ``(m, B)`` with the generator seeded by ``chunk[1]``."""
@@ -139,8 +147,14 @@ class ToyChunkFit:
         with numeric_context(counts.size * self.model.n_syst * (self.model.n + 1)):
             objective = make_objective(self.model, counts, errstate)
             start = np.tile(self.model.defaults, (len(counts), 1))
+            hint = None if self.start is None else np.tile(self.start, (len(counts), 1))
             _, value, converged = global_fits(
-                objective, start, settings, gen, chains_per_problem=chains_per_problem(settings)
+                objective,
+                start,
+                settings,
+                gen,
+                chains_per_problem=chains_per_problem(settings),
+                extra_starts=hint,
             )
         result = -value
         for i in np.flatnonzero(~converged & np.isfinite(value)):

@@ -148,7 +148,10 @@ def _profile_fits(objective: Objective, start: Array) -> tuple[Array, Array, NDA
     n_syst = objective.family.n_syst
     pairs = _pairs(objective, np.arange(m))
     rows = np.arange(m * n_syst)
-    x_v, value_v, ok_v = local_fits(pairs, rows, np.repeat(start, n_syst, axis=0))
+    # Variations whose maximum provably cannot be the best of their problem stop early.
+    x_v, value_v, ok_v = local_fits(
+        pairs, rows, np.repeat(start, n_syst, axis=0), groups=pairs.family.problem
+    )
     np.add.at(objective.nfev, pairs.family.problem, pairs.nfev)
     scores = np.where(np.isnan(value_v), np.inf, value_v).reshape(m, n_syst)
     best = np.arange(m) * n_syst + np.argmin(scores, axis=-1)
@@ -226,47 +229,64 @@ def _best_start(objective: Objective, starts: list[Array]) -> Array:
     return points.reshape(len(starts), m, -1)[choice, np.arange(m)]
 
 
+def _quadratic_return(
+    value: Array, offset: Array, value0: Array, grad0: Array, hess0: Array
+) -> NDArray[np.bool_]:
+    """Displaced points whose ``F`` the quadratic model of their origin predicts.
+
+    ``F(x0 + d) = F0 + g.d + d^T H d / 2`` to within a tenth of the predicted
+    increase: the point lies in the bowl of the minimum ``x0`` it was displaced from,
+    so its local fit would lead back there.
+    """
+    predicted = np.einsum("mi,mi->m", grad0, offset)
+    predicted += 0.5 * np.einsum("mi,mij,mj->m", offset, hess0, offset)
+    tolerance = 0.1 * np.abs(predicted) + 1e-9 * (1.0 + np.abs(value0))
+    return np.isfinite(value) & (np.abs(value - value0 - predicted) <= tolerance)
+
+
 def basin_hopping(
     objective: Objective,
     chains: NDArray[np.intp],
-    start: Array,
-    start_value: Array,
-    start_ok: NDArray[np.bool_],
+    start: tuple[Array, Array, NDArray[np.bool_], Array, Array],
     settings: HopSettings,
     n_hops: NDArray[np.intp],
     gen: np.random.Generator,
-    stepsize: Array | None = None,
 ) -> tuple[Array, Array, NDArray[np.bool_]]:
     """scipy's basin-hopping loop on every chain at once.
+
+    A hop whose displaced point the quadratic model of the chain's current minimum
+    predicts (see :func:`_quadratic_return`) costs one evaluation of ``F``: its
+    local fit would return to that minimum, which is taken as its result. Other
+    hops run a local fit, which stops early once it heads for the chain's best
+    point (:func:`~remu._likelihood.engine.newton.local_fits`).
 
     Parameters
     ----------
     objective : Objective
     chains : ndarray of int
         The problem row of every chain (a problem may have several chains).
-    start, start_value, start_ok : ndarray
-        Per chain: the first local fit, its ``F`` and convergence.
+    start : tuple of ndarray
+        Per chain: the first local fit, its ``F``, convergence, gradient and
+        (positive definite) Hessian.
     settings : HopSettings
     n_hops : ndarray of int
         Number of hops of every chain.
     gen : numpy.random.Generator
-    stepsize : ndarray, optional
-        Initial step size of every chain (default ``settings.stepsize``); a chain
-        with step size 0 is a local fit from its start.
 
     Returns
     -------
     best, best_value, best_ok : ndarray
         Per chain: the lowest ``F`` found, where, and whether its local fit converged.
     """
-    current, current_value = start.copy(), start_value.copy()
-    best, best_value, best_ok = start.copy(), start_value.copy(), start_ok.copy()
+    current, current_value, current_ok, current_grad, current_hess = (a.copy() for a in start)
+    best, best_value, best_ok = current.copy(), current_value.copy(), current_ok.copy()
     m = len(chains)
-    stepsize = np.full(m, settings.stepsize) if stepsize is None else stepsize.copy()
+    stepsize = np.full(m, settings.stepsize)
     accepted = np.zeros(m)
     unchanged = np.zeros(m, dtype=int)
-    hopping = (n_hops > 0) & ~np.isnan(start_value)
+    hopping = (n_hops > 0) & ~np.isnan(current_value)
     beta = np.inf if settings.temperature == 0 else 1.0 / settings.temperature
+    lower, upper = objective.lower, objective.upper
     for hop in range(1, int(np.max(n_hops, initial=0)) + 1):
         if hop % settings.interval == 0:
             # scipy's adaptive step size, per chain.
@@ -280,8 +300,25 @@ def basin_hopping(
             break
         displacement = gen.uniform(-1.0, 1.0, size=(live.size, objective.n))
         displaced = current[live] + displacement * stepsize[live, np.newaxis]
-        # A hop that falls back into the basin of its chain's best point stops early.
-        x_new, value_new, ok = local_fits(objective, chains[live], displaced, best[live])
+        displaced = np.minimum(np.maximum(displaced, lower), upper)
+        value_new = objective.values(displaced, chains[live])
+        back = current_ok[live] & _quadratic_return(
+            value_new,
+            displaced - current[live],
+            current_value[live],
+            current_grad[live],
+            current_hess[live],
+        )
+        x_new = current[live].copy()
+        value_new[back] = current_value[live][back]
+        ok = current_ok[live].copy()
+        grad_new, hess_new = current_grad[live].copy(), current_hess[live].copy()
+        away = np.flatnonzero(~back)
+        if away.size:
+            fits = local_fits(
+                objective, chains[live][away], displaced[away], best[live][away], full=True
+            )
+            x_new[away], value_new[away], ok[away], grad_new[away], hess_new[away] = fits
         with np.errstate(invalid="ignore", over="ignore", under="ignore"):
             change = value_new - current_value[live]
             chance = np.where(change <= 0, 1.0, np.exp(-change * beta))
@@ -289,6 +326,8 @@ def basin_hopping(
         accept = chance >= gen.uniform(size=live.size)
         taken = live[accept]
         current[taken], current_value[taken] = x_new[accept], value_new[accept]
+        current_ok[taken] = ok[accept]
+        current_grad[taken], current_hess[taken] = grad_new[accept], hess_new[accept]
         accepted[taken] += 1
         better = accept & ok & (value_new < best_value[live])
         best[live[better]], best_value[live[better]] = x_new[better], value_new[better]
@@ -360,24 +399,21 @@ def global_fits(
         more_rows, more_points = _marginal_restarts(objective, begin)
         rows = np.concatenate([rows, more_rows])
         points = np.concatenate([points, more_points])
-    x, value, ok = _best_per_problem(m, rows, *local_fits(objective, rows, points))
+    fits = local_fits(objective, rows, points, full=True)
+    first = _best_per_problem(m, rows, fits[1])
     r = max(1, min(chains_per_problem, settings.niter))
     chains = np.repeat(np.arange(m), r)
     base, extra = divmod(settings.niter, r)
     n_hops = np.tile(base + (np.arange(r) < extra), m)
-    chain_start, chain_value, chain_ok = x[chains], value[chains], ok[chains]
-    best = basin_hopping(
-        objective, chains, chain_start, chain_value, chain_ok, settings, n_hops, gen
-    )
-    return _best_per_problem(m, chains, *best)
+    start_state = tuple(a[first][chains] for a in fits)
+    best = basin_hopping(objective, chains, start_state, settings, n_hops, gen)  # type: ignore[arg-type]
+    pick = _best_per_problem(m, chains, best[1])
+    return best[0][pick], best[1][pick], best[2][pick]
 
 
-def _best_per_problem(
-    m: int, rows: NDArray[np.intp], x: Array, value: Array, ok: NDArray[np.bool_]
-) -> tuple[Array, Array, NDArray[np.bool_]]:
-    """The lowest ``value`` of every problem ``0..m-1`` among fits of problem ``rows``."""
+def _best_per_problem(m: int, rows: NDArray[np.intp], value: Array) -> NDArray[np.intp]:
+    """For every problem ``0..m-1``, the index of its lowest ``value`` among ``rows``."""
     value = np.where(np.isnan(value), np.inf, value)
     order = np.lexsort((value, rows))
     sorted_rows = rows[order]
-    first = order[np.concatenate([[True], sorted_rows[1:] != sorted_rows[:-1]])]
-    return x[first], value[first], ok[first]
+    return order[np.concatenate([[True], sorted_rows[1:] != sorted_rows[:-1]])]

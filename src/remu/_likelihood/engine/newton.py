@@ -238,9 +238,47 @@ def _same_basin(decrease: Array, x: Array, hess: Array, best_x: Array) -> NDArra
     return (decrease <= _SAME_BASIN_DECREMENT) & (distance <= 4.0 * decrease)
 
 
+def _lower_bounds(value: Array, grad: Array, hess: Array) -> Array:
+    """Lower bounds on the minima of self-concordant problems: ``F - w*(lambda)``.
+
+    ``w*(lambda) = -lambda - log(1 - lambda)`` with the (unconstrained) Newton
+    decrement ``lambda = sqrt(g^T H^-1 g)``; ``-inf`` where ``lambda >= 1`` (there
+    is no bound then).
+    """
+    lam = np.sqrt(np.maximum(-np.einsum("mi,mi->m", grad, solve(grad, hess, None)), 0.0))
+    bound = np.full(len(value), -np.inf)
+    near = lam < 0.99
+    bound[near] = value[near] + lam[near] + np.log1p(-lam[near])
+    return bound
+
+
+def _prune(
+    running: NDArray[np.bool_],
+    groups: NDArray[np.intp],
+    value: Array,
+    grad: Array,
+    hess: Array,
+) -> None:
+    """Stop fits whose minimum cannot beat the best point of their group so far."""
+    best = np.full(int(groups.max(initial=-1)) + 1, np.inf)
+    np.minimum.at(best, groups, np.where(np.isnan(value), np.inf, value))
+    active = np.flatnonzero(running)
+    if active.size == 0:
+        return
+    bound = _lower_bounds(value[active], grad[active], hess[active])
+    target = best[groups[active]]
+    running[active[bound > target + 1e-9 * (1.0 + np.abs(target))]] = False
+
+
 def local_fits(
-    objective: Any, rows: NDArray[np.intp], start: Array, known: Array | None = None
-) -> tuple[Array, Array, NDArray[np.bool_]]:
+    objective: Any,
+    rows: NDArray[np.intp],
+    start: Array,
+    known: Array | None = None,
+    *,
+    full: bool = False,
+    groups: NDArray[np.intp] | None = None,
+) -> Any:
     """Minimise ``F`` of problem ``rows`` (may repeat) from ``start`` ``(m, n)``.
 
     Parameters
@@ -254,6 +292,13 @@ def local_fits(
         Per fit, a known minimum (basin hopping: the best point so far, shape
         ``(m, n)``). Fits heading for it (see :func:`_same_basin`) stop early, as
         not converged.
+    full : bool
+        Also return the gradients and (positive definite) Hessians at the points.
+    groups : ndarray of int, optional
+        For self-concordant problems (the Poisson ``-log L`` of one non-negative
+        linear prediction) that compete per group (the variations of a profile
+        likelihood): fits whose lower bound (:func:`_lower_bounds`) is above the
+        best value of their group so far stop, as not converged.
 
     Returns
     -------
@@ -263,6 +308,8 @@ def local_fits(
         Their ``F`` (``inf`` where the data are impossible).
     converged : ndarray of bool
         Whether the predicted decrease at the point is negligible.
+    grad, hess : ndarray
+        With ``full``: shapes ``(m, n)`` and ``(m, n, n)``.
     """
     lower, upper = objective.lower, objective.upper
     x = np.minimum(np.maximum(start, lower), upper)
@@ -276,6 +323,8 @@ def local_fits(
     running = np.isfinite(value) & ~converged
     if known is not None:
         running &= ~_same_basin(decrease, x, hess, known)
+    if groups is not None:
+        _prune(running, groups, value, grad, hess)
     for _ in range(_MAX_ROUNDS):
         active = np.flatnonzero(running)
         if active.size == 0:
@@ -325,5 +374,9 @@ def local_fits(
             converged[ok[done]] = True
             running[ok[done]] = False
             running[ok[steps_taken[ok] >= _MAX_NEWTON_STEPS]] = False
+        if groups is not None:
+            _prune(running, groups, value, grad, hess)
     converged[running] = decrease[running] <= 1e-6
+    if full:
+        return x, value, converged, grad, hess
     return x, value, converged

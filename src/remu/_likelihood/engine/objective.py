@@ -64,6 +64,10 @@ class LinearFamily:
         self.matrices = np.ascontiguousarray(matrices, dtype=float)
         self.n_syst, self.n_bins, self.n = self.matrices.shape
         self.flat = self.matrices.reshape(-1, self.n)
+        #: ``A_sb A_sb^T`` of every row of every variation, flattened: ``(S * B, n * n)``
+        self.outer = (self.flat[:, :, np.newaxis] * self.flat[:, np.newaxis, :]).reshape(
+            len(self.flat), -1
+        )
         self.constants = np.asarray(constants, dtype=float)
         self.constant_of = constant_of
 
@@ -384,9 +388,8 @@ class Objective:
             curvature = np.where(used, curvature, 0.0)
         if jac is None:
             grad_s = np.einsum("msb,sbn->msn", residual, self.family.matrices)
-            flat = self.family.flat
-            weighted = curvature.reshape(m, -1, 1) * flat
-            psd = np.swapaxes(weighted, 1, 2) @ flat
+            # sum_sb c_sb A_sb A_sb^T as one matrix product with the precomputed outers.
+            psd = (curvature.reshape(m, -1) @ self.family.outer).reshape(m, self.n, self.n)
         else:
             grad_s = np.einsum("msb,msbn->msn", residual, jac)
             flat_jac = jac.reshape(m, -1, self.n)
