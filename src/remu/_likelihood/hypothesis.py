@@ -124,7 +124,8 @@ class HypothesisTester:
         """Fit of the (observed) data of ``calc``, reused when the very same fit repeats.
 
         Scans call the p-value methods again and again with the same alternative
-        hypothesis. Engine fits of linear predictors are kept by a fingerprint of
+        hypothesis (and a goodness-of-fit test of the same model often comes first).
+        Engine fits of linear predictors are kept by a fingerprint of
         everything they depend on (data, predictor arrays, bounds, defaults,
         systematics and maximizer settings; see ``remu._likelihood.engine.cache``),
         so a changed object never gets an old fit back. Other fits are not kept.
@@ -251,7 +252,8 @@ class HypothesisTester:
         gen = as_generator(rng)
         h0, h1 = self._hypotheses(likelihood_calculator, fix_parameters, alternative_fix_parameters)
         seed0, seed1 = _seeds(gen, 2)
-        opt0 = self._observed_fit(h0, seed0)
+        # H1 is the same at every point of a scan: its fit is kept; H0 changes.
+        opt0 = _fit(self.maximizer, h0, seed0)
         opt1 = self._observed_fit(h1, seed1)
         ratio = opt0.log_likelihood - opt1.log_likelihood
         if return_parameters:
@@ -465,14 +467,14 @@ class HypothesisTester:
         """Maximum log-likelihood of hypotheses that share their free parameters."""
         n_free = int(np.sum(np.isnan(points[0])))
         if n_free == 0:
-            return np.array([float(self._observed_fit(h0, 0).log_likelihood) for h0 in h0s])
+            return np.array([float(_fit(self.maximizer, h0, 0).log_likelihood) for h0 in h0s])
         settings = engine_settings(self.maximizer, n_free)
         scan = None if settings is None else fit_scan(calc, points, settings, gen, warm_start)
         if scan is None:
             seeds = _seeds(gen, len(h0s))
             return np.array(
                 [
-                    float(self._observed_fit(h0, seed).log_likelihood)
+                    float(_fit(self.maximizer, h0, seed).log_likelihood)
                     for h0, seed in zip(h0s, seeds, strict=True)
                 ]
             )
