@@ -227,8 +227,18 @@ def _write_events(path: Path, columns: tuple[str, str], values: np.ndarray) -> N
 
 
 def _seed_page_setup(size: str) -> dict:
-    """The example folder layout: reference files plus events of the tutorial's toy experiment."""
+    """The example folder layout: reference files plus events of the tutorial's toy experiment.
+
+    The modules the page imports are imported here, so that import times are not timed.
+    """
     import sys
+
+    import remu
+
+    for module in ("binning", "likelihood", "plotting"):
+        importlib.import_module(f"{remu.__name__}.{module}")
+    for module in ("multiprocess", "pandas", "scipy.stats", "matplotlib.pyplot"):
+        importlib.import_module(module)
 
     sys.path.insert(0, str(ROOT / "examples" / "tutorial"))
     try:

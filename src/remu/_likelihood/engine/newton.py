@@ -4,10 +4,11 @@ Every round evaluates one trial point per unfinished problem, so problems that
 retry a step and problems that take a new one share the predictor calls. The step
 solves ``H d = -g`` with a Cholesky factorisation (a closed form for one
 parameter); where the exact Hessian is not positive definite (a marginal
-likelihood between the maxima of its variations) the positive semi-definite part
-of the Hessian is used instead, which still points downhill. Bounds are handled by
-an active-set treatment of the quadratic model, and a rejected step (no sufficient
-decrease, or an impossible prediction) is retried with Levenberg-Marquardt damping.
+likelihood between the maxima of its variations) the matrix with its absolute
+eigenvalues is used instead, which still points downhill. Bounds are handled by an
+active-set treatment of the quadratic model, and a rejected step (no sufficient
+decrease, or an impossible prediction) is retried shorter along the same direction,
+at the minimum of the interpolating parabola.
 """
 
 from __future__ import annotations
@@ -97,9 +98,10 @@ def _floored(hess: Array) -> Array:
 def positive_definite(hess: Array, psd: Array) -> Array:
     """The exact Hessian where it is positive definite, otherwise a safe replacement.
 
-    The replacement is the Hessian with a tiny floor on its diagonal, then its
-    positive semi-definite part (floored), and where even that fails numerically,
-    the matrix with the absolute eigenvalues of the Hessian.
+    The replacement is the Hessian with a tiny floor on its diagonal, and where
+    that is not positive definite either, the matrix with the absolute eigenvalues
+    of the Hessian. (``psd``, the positive semi-definite part of a marginal
+    likelihood's Hessian, replaces a one-parameter Hessian that is not positive.)
     """
     if hess.shape[-1] == 1:
         h = hess[:, 0, 0]
@@ -118,17 +120,14 @@ def positive_definite(hess: Array, psd: Array) -> Array:
     if ok.all():
         return matrix
     bad = np.flatnonzero(~ok)
-    if psd is not hess:
-        replacement = _floored(psd[bad])
-        good = _is_positive_definite(replacement)
-        matrix[bad[good]] = replacement[good]
-        bad = bad[~good]
-    if bad.size:
-        eigenvalues, vectors = np.linalg.eigh(hess[bad])
-        magnitude = np.abs(eigenvalues)
-        floor = np.maximum(1e-12 * np.max(magnitude, axis=-1, keepdims=True), 1e-300)
-        magnitude = np.maximum(magnitude, floor)
-        matrix[bad] = (vectors * magnitude[:, np.newaxis, :]) @ np.swapaxes(vectors, 1, 2)
+    # Where the exact Hessian is not positive definite, the matrix with its absolute
+    # eigenvalues: it keeps the curvature's size along every direction, so the step
+    # leaves a saddle or a concave region as fast as Newton approaches a minimum.
+    eigenvalues, vectors = np.linalg.eigh(hess[bad])
+    magnitude = np.abs(eigenvalues)
+    floor = np.maximum(1e-12 * np.max(magnitude, axis=-1, keepdims=True), 1e-300)
+    magnitude = np.maximum(magnitude, floor)
+    matrix[bad] = (vectors * magnitude[:, np.newaxis, :]) @ np.swapaxes(vectors, 1, 2)
     return matrix
 
 
@@ -164,13 +163,10 @@ def newton_direction(
     hess: Array,
     lower: Array,
     upper: Array,
-    damping: Array | None = None,
 ) -> tuple[Array, Array]:
-    """Damped, bounded Newton direction and the first-order decrease ``-g . d``.
+    """Bounded Newton direction and the first-order decrease ``-g . d``.
 
-    ``hess`` is positive definite (:func:`positive_definite`). ``damping`` adds a
-    multiple of its diagonal (Levenberg-Marquardt): 0 is the Newton step, large
-    values a short step along the scaled gradient.
+    ``hess`` is positive definite (:func:`positive_definite`).
 
     Parameters pressed against a bound by the gradient stay there. A parameter that
     the Newton step would carry across a bound is sent to that bound instead, and the
@@ -179,10 +175,6 @@ def newton_direction(
     not downhill, the plain projected Newton direction is used.
     """
     n = x.shape[-1]
-    if damping is not None and damping.any():
-        diagonal = hess[:, np.arange(n), np.arange(n)]
-        hess = hess.copy()
-        hess[:, np.arange(n), np.arange(n)] += damping[:, np.newaxis] * diagonal
     base = (x <= lower) & (grad > 0)
     base |= (x >= upper) & (grad < 0)
     pressed = bool(base.any())
@@ -316,7 +308,6 @@ def local_fits(
     value, grad, hess, psd = objective.derivatives(x, rows)
     hess = positive_definite(hess, psd)
     m = len(rows)
-    damping = np.zeros(m)
     direction, decrease = newton_direction(x, grad, hess, lower, upper)
     steps_taken = np.zeros(m, dtype=np.int64)
     converged = small(decrease, value)
@@ -337,7 +328,7 @@ def local_fits(
         accept = t_value <= value[active] + _ARMIJO * slope
         accept &= np.isfinite(t_value)
         everything = bool(accept.all())
-        # Accepted: move, relax the damping and take the next direction.
+        # Accepted: move and take the next Newton direction.
         if everything:
             ok, t_accepted = active, slice(None)
         else:
@@ -345,26 +336,24 @@ def local_fits(
         if ok.size:
             x[ok], value[ok], grad[ok] = trial[t_accepted], t_value[t_accepted], t_grad[t_accepted]
             hess[ok] = positive_definite(t_hess[t_accepted], t_psd[t_accepted])
-            damped = damping[ok]
-            if damped.any():
-                damping[ok] = np.where(damped > 1e-6, damped / 4.0, 0.0)
             steps_taken[ok] += 1
-        update = ok
+            direction[ok], decrease[ok] = newton_direction(x[ok], grad[ok], hess[ok], lower, upper)
         if not everything:
-            # Rejected: more damping, unless the step no longer moves the point.
-            bad = active[~accept]
-            still = np.max(np.abs(moved[~accept]) / (np.abs(x[bad]) + 1.0), axis=-1) < 1e-15
+            # Rejected: a shorter step along the same (downhill) direction, at the
+            # minimum of the parabola through F(0), F'(0) and F(1), unless the step
+            # no longer moves the point.
+            rejected = ~accept
+            bad = active[rejected]
+            step = moved[rejected]
+            still = np.max(np.abs(step) / (np.abs(x[bad]) + 1.0), axis=-1) < 1e-15
             stuck = bad[still]
             converged[stuck] = decrease[stuck] <= 1e-6
             running[stuck] = False
-            retry = bad[~still]
-            damping[retry] = np.maximum(8.0 * damping[retry], 1e-3)
-            running[retry[damping[retry] > 1e20]] = False
-            update = np.concatenate([ok, retry])
-        if update.size:
-            direction[update], decrease[update] = newton_direction(
-                x[update], grad[update], hess[update], lower, upper, damping[update]
-            )
+            curve = t_value[rejected] - value[bad] - slope[rejected]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                shrink = -slope[rejected] / (2.0 * curve)
+            shrink = np.where(np.isfinite(shrink), np.clip(shrink, 0.1, 0.5), 0.1)
+            direction[bad[~still]] = (step * shrink[:, np.newaxis])[~still]
         if ok.size:
             value_ok, decrease_ok = value[ok], decrease[ok]
             done = small(decrease_ok, value_ok)
