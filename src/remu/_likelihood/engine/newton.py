@@ -163,10 +163,13 @@ def newton_direction(
     hess: Array,
     lower: Array,
     upper: Array,
+    damping: Array | None = None,
 ) -> tuple[Array, Array]:
-    """Bounded Newton direction and the first-order decrease ``-g . d``.
+    """Damped, bounded Newton direction and the first-order decrease ``-g . d``.
 
-    ``hess`` is positive definite (:func:`positive_definite`).
+    ``hess`` is positive definite (:func:`positive_definite`). ``damping`` adds a
+    multiple of its diagonal (Levenberg-Marquardt): 0 is the Newton step, large
+    values a short step along the scaled gradient.
 
     Parameters pressed against a bound by the gradient stay there. A parameter that
     the Newton step would carry across a bound is sent to that bound instead, and the
@@ -175,6 +178,10 @@ def newton_direction(
     not downhill, the plain projected Newton direction is used.
     """
     n = x.shape[-1]
+    if damping is not None:
+        diagonal = hess[:, np.arange(n), np.arange(n)]
+        hess = hess.copy()
+        hess[:, np.arange(n), np.arange(n)] += damping[:, np.newaxis] * diagonal
     base = (x <= lower) & (grad > 0)
     base |= (x >= upper) & (grad < 0)
     pressed = bool(base.any())
@@ -308,6 +315,7 @@ def local_fits(
     value, grad, hess, psd = objective.derivatives(x, rows)
     hess = positive_definite(hess, psd)
     m = len(rows)
+    rejections = np.zeros(m, dtype=np.int64)
     direction, decrease = newton_direction(x, grad, hess, lower, upper)
     steps_taken = np.zeros(m, dtype=np.int64)
     converged = small(decrease, value)
@@ -337,11 +345,13 @@ def local_fits(
             x[ok], value[ok], grad[ok] = trial[t_accepted], t_value[t_accepted], t_grad[t_accepted]
             hess[ok] = positive_definite(t_hess[t_accepted], t_psd[t_accepted])
             steps_taken[ok] += 1
+            rejections[ok] = 0
             direction[ok], decrease[ok] = newton_direction(x[ok], grad[ok], hess[ok], lower, upper)
         if not everything:
-            # Rejected: a shorter step along the same (downhill) direction, at the
-            # minimum of the parabola through F(0), F'(0) and F(1), unless the step
-            # no longer moves the point.
+            # Rejected, unless the step no longer moves the point: first a shorter
+            # step along the same (downhill) direction, at the minimum of the parabola
+            # through F(0), F'(0) and F(1); after that, Levenberg-Marquardt damping
+            # (growing tenfold), which also turns the step towards the gradient.
             rejected = ~accept
             bad = active[rejected]
             step = moved[rejected]
@@ -349,11 +359,20 @@ def local_fits(
             stuck = bad[still]
             converged[stuck] = decrease[stuck] <= 1e-6
             running[stuck] = False
+            rejections[bad] += 1
+            first = ~still & (rejections[bad] == 1)
             curve = t_value[rejected] - value[bad] - slope[rejected]
             with np.errstate(divide="ignore", invalid="ignore"):
                 shrink = -slope[rejected] / (2.0 * curve)
             shrink = np.where(np.isfinite(shrink), np.clip(shrink, 0.1, 0.5), 0.1)
-            direction[bad[~still]] = (step * shrink[:, np.newaxis])[~still]
+            direction[bad[first]] = (step * shrink[:, np.newaxis])[first]
+            again = bad[~still & ~first]
+            if again.size:
+                damping = 1e-2 * 10.0 ** (rejections[again] - 2.0)
+                running[again[damping > 1e20]] = False
+                direction[again], _ = newton_direction(
+                    x[again], grad[again], hess[again], lower, upper, damping
+                )
         if ok.size:
             value_ok, decrease_ok = value[ok], decrease[ok]
             done = small(decrease_ok, value_ok)
