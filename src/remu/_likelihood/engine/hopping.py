@@ -183,7 +183,7 @@ def _marginal_restarts(objective: Objective, start: Array) -> tuple[NDArray[np.i
     pair_value, grad, hess = objective.per_variation(start, np.arange(m))
     pair_value, grad, hess = pair_value.ravel(), grad.reshape(-1, n), hess.reshape(-1, n, n)
     at_start = np.repeat(start, n_syst, axis=0)
-    matrix = positive_definite(hess, hess)
+    matrix = positive_definite(hess)
     step, reach = newton_direction(at_start, grad, matrix, objective.lower, objective.upper)
     variation = np.tile(np.arange(n_syst), m)
     # The quadratic model's minimum: F_s - g.d / 2 for the (bounded) Newton step d.

@@ -95,19 +95,16 @@ def _floored(hess: Array) -> Array:
     return out
 
 
-def positive_definite(hess: Array, psd: Array) -> Array:
+def positive_definite(hess: Array) -> Array:
     """The exact Hessian where it is positive definite, otherwise a safe replacement.
 
     The replacement is the Hessian with a tiny floor on its diagonal, and where
     that is not positive definite either, the matrix with the absolute eigenvalues
-    of the Hessian. (``psd``, the positive semi-definite part of a marginal
-    likelihood's Hessian, replaces a one-parameter Hessian that is not positive.)
+    of the Hessian.
     """
     if hess.shape[-1] == 1:
         h = hess[:, 0, 0]
-        p = psd[:, 0, 0]
-        floor = 1e-300 + 1e-12 * np.abs(h)
-        value = np.where(h > 0, h, np.where(p > 0, p, np.maximum(np.abs(h), floor)))
+        value = np.where(h > 0, h, np.maximum(np.abs(h), 1e-300 + 1e-12 * np.abs(h)))
         return value[:, np.newaxis, np.newaxis]
     try:
         np.linalg.cholesky(hess)
@@ -312,8 +309,8 @@ def local_fits(
     """
     lower, upper = objective.lower, objective.upper
     x = np.minimum(np.maximum(start, lower), upper)
-    value, grad, hess, psd = objective.derivatives(x, rows)
-    hess = positive_definite(hess, psd)
+    value, grad, hess, _ = objective.derivatives(x, rows)
+    hess = positive_definite(hess)
     m = len(rows)
     rejections = np.zeros(m, dtype=np.int64)
     direction, decrease = newton_direction(x, grad, hess, lower, upper)
@@ -331,7 +328,7 @@ def local_fits(
         x_active = x[active]
         trial = np.minimum(np.maximum(x_active + direction[active], lower), upper)
         moved = trial - x_active
-        t_value, t_grad, t_hess, t_psd = objective.derivatives(trial, rows[active])
+        t_value, t_grad, t_hess, _ = objective.derivatives(trial, rows[active])
         slope = np.einsum("mi,mi->m", grad[active], moved)
         accept = t_value <= value[active] + _ARMIJO * slope
         accept &= np.isfinite(t_value)
@@ -343,7 +340,7 @@ def local_fits(
             ok, t_accepted = active[accept], accept
         if ok.size:
             x[ok], value[ok], grad[ok] = trial[t_accepted], t_value[t_accepted], t_grad[t_accepted]
-            hess[ok] = positive_definite(t_hess[t_accepted], t_psd[t_accepted])
+            hess[ok] = positive_definite(t_hess[t_accepted])
             steps_taken[ok] += 1
             rejections[ok] = 0
             direction[ok], decrease[ok] = newton_direction(x[ok], grad[ok], hess[ok], lower, upper)

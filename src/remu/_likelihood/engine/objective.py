@@ -20,8 +20,7 @@ For one variation the Poisson log-likelihood
 g g^T``. The profile ``max_s l_s`` uses the best variation's derivatives.
 
 :meth:`Objective.derivatives` also returns the positive semi-definite part
-``sum_s p_s (-H_s)`` of ``-d^2 log L``: the Newton solver falls back to it where the
-exact Hessian of a marginal likelihood is not positive definite.
+``sum_s p_s (-H_s)`` of ``-d^2 log L`` (the Gauss-Newton or Fisher-scoring matrix).
 """
 
 from __future__ import annotations
