@@ -25,6 +25,10 @@ Array = NDArray[np.float64]
 _MAX_NEWTON_STEPS = 200
 _MAX_ROUNDS = 2000
 _ARMIJO = 1e-4
+# Steps predicted to lower F by more than this are extended to their line's minimum.
+_EXTEND_DECREASE = 0.1
+# ... by at most this factor.
+_LONGEST_STEP = 20.0
 # Newton decrement below which a fit is close enough to its minimum to tell which it is.
 _SAME_BASIN_DECREMENT = 0.01
 # Up to this many parameters, which of many small matrices are not positive definite
@@ -266,6 +270,43 @@ def _prune(
     running[active[bound > target + 1e-9 * (1.0 + np.abs(target))]] = False
 
 
+def _extend(
+    objective: Any,
+    x: Array,
+    direction: Array,
+    decrease: Array,
+    rows: NDArray[np.intp],
+    lower: Array,
+    upper: Array,
+    subset: NDArray[np.intp] | None = None,
+) -> None:
+    """Lengthen, in place, Newton steps that fall short (affine predictions only).
+
+    Far from the minimum (predicted decrease above ``_EXTEND_DECREASE``), the step is
+    scaled to the minimum along its line (:meth:`Objective.line_minimum`), no
+    further than the bounds allow. ``subset``: the fits to consider (default all).
+    """
+    if not getattr(objective.family, "affine", False):
+        return
+    if subset is None:
+        far = np.flatnonzero(decrease > _EXTEND_DECREASE)
+    else:
+        far = subset[decrease[subset] > _EXTEND_DECREASE]
+    if far.size == 0:
+        return
+    d, start = direction[far], x[far]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        room = np.where(d > 0, (upper - start) / d, np.where(d < 0, (lower - start) / d, np.inf))
+    longest = np.clip(np.min(room, axis=-1), 1.0, _LONGEST_STEP)
+    open_line = longest > 1.0
+    if not open_line.any():
+        return
+    far, d, start, longest = far[open_line], d[open_line], start[open_line], longest[open_line]
+    t = objective.line_minimum(start, d, rows[far], longest)
+    direction[far] = d * t[:, np.newaxis]
+    decrease[far] *= t
+
+
 def local_fits(
     objective: Any,
     rows: NDArray[np.intp],
@@ -314,6 +355,7 @@ def local_fits(
     m = len(rows)
     rejections = np.zeros(m, dtype=np.int64)
     direction, decrease = newton_direction(x, grad, hess, lower, upper)
+    _extend(objective, x, direction, decrease, rows, lower, upper)
     steps_taken = np.zeros(m, dtype=np.int64)
     converged = small(decrease, value)
     running = np.isfinite(value) & ~converged
@@ -344,6 +386,7 @@ def local_fits(
             steps_taken[ok] += 1
             rejections[ok] = 0
             direction[ok], decrease[ok] = newton_direction(x[ok], grad[ok], hess[ok], lower, upper)
+            _extend(objective, x, direction, decrease, rows, lower, upper, ok)
         if not everything:
             # Rejected, unless the step no longer moves the point: first a shorter
             # step along the same (downhill) direction, at the minimum of the parabola

@@ -37,6 +37,8 @@ from remu._likelihood.data import poisson_log_likelihood
 __all__ = ["GenericFamily", "LinearFamily", "Objective", "VariationFamily"]
 
 _SQRT_EPS = math.sqrt(np.finfo(float).eps)
+# One-dimensional Newton steps of an exact line search (affine predictions).
+_LINE_STEPS = 3
 
 Array = NDArray[np.float64]
 
@@ -88,6 +90,11 @@ class LinearFamily:
     def cost(self) -> int:
         """Predictor evaluations per derivative evaluation."""
         return 1
+
+    affine = True
+
+    #: predictions are affine in the parameters (exact line searches are cheap)
+    affine = True
 
 
 class GenericFamily:
@@ -161,6 +168,8 @@ class GenericFamily:
         """Predictor evaluations per derivative evaluation (the point and its steps)."""
         return 1 + self.n
 
+    affine = False
+
 
 class VariationFamily:
     """Every ``(problem, variation)`` pair of a :class:`LinearFamily` as its own problem.
@@ -200,6 +209,8 @@ class VariationFamily:
     def cost(self) -> int:
         """Predictor evaluations per derivative evaluation."""
         return 1
+
+    affine = True
 
 
 class Objective:
@@ -335,6 +346,54 @@ class Objective:
             hess[bad] = np.eye(self.n)
             psd[bad] = np.eye(self.n)
         return -value, -grad, hess, psd
+
+    def line_minimum(
+        self, x: Array, direction: Array, rows: NDArray[np.intp], longest: Array
+    ) -> Array:
+        """Step lengths ``t`` in ``[1, longest]`` towards the minimum along ``direction``.
+
+        For affine predictions ``mu(x + t d) = mu + t a`` exactly, so ``F`` along the
+        line costs no prediction: a few one-dimensional Newton steps from ``t = 1``
+        extend a Newton step that falls short. (Newton under-steps on the Poisson
+        likelihood wherever the prediction is below the data: the curvature
+        ``k / mu^2`` is too large there.) Only extensions that lower ``F`` are kept.
+        """
+        mu = self.family.predict(x, rows)
+        slope = self.family.predict(x + direction, rows) - mu
+        k, k0 = self.k[rows], self.k0[rows]
+        weights = None if self._single else self.log_weights
+        t = np.ones(len(x))
+        best_t, best_value = t.copy(), np.full(len(x), np.inf)
+        for _ in range(_LINE_STEPS):
+            along = mu + t[:, np.newaxis, np.newaxis] * slope
+            ratio = np.divide(k, along, out=np.zeros(along.shape), where=~k0)
+            terms = k * np.log(np.where(k0, 1.0, along)) - along
+            ll = np.sum(terms, axis=-1)
+            d1 = np.einsum("msb,msb->ms", slope, ratio - 1.0)
+            d2 = -np.einsum("msb,msb->ms", slope * slope, ratio / np.where(k0, 1.0, along))
+            if weights is None:
+                pick = np.argmax(ll, axis=-1)[:, np.newaxis]
+                value = np.take_along_axis(ll, pick, axis=-1)[:, 0]
+                g = np.take_along_axis(d1, pick, axis=-1)[:, 0]
+                h = np.take_along_axis(d2, pick, axis=-1)[:, 0]
+            else:
+                terms_s = ll + weights
+                top = np.max(terms_s, axis=-1, keepdims=True)
+                share = np.exp(terms_s - top)
+                total = np.sum(share, axis=-1, keepdims=True)
+                share /= total
+                value = (top + np.log(total))[:, 0]
+                g = np.sum(share * d1, axis=-1)
+                h = np.sum(share * (d2 + d1 * d1), axis=-1) - g * g
+            improved = np.isfinite(value) & (-value < best_value)
+            best_t = np.where(improved, t, best_t)
+            best_value = np.where(improved, -value, best_value)
+            # d(-l)/dt = -g, d2(-l)/dt2 = -h: a Newton step on t where F still falls.
+            falling = (g > 0) & (h < 0)
+            if not falling.any():
+                break
+            t = np.where(falling, np.minimum(t - g / h, longest), t)
+        return best_t
 
     def per_variation(self, x: Array, rows: NDArray[np.intp]) -> tuple[Array, Array, Array]:
         """Each variation alone (linear families): ``F_s`` ``(m, S)``, gradients, Hessians.
