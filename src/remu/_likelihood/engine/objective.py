@@ -91,8 +91,6 @@ class LinearFamily:
         """Predictor evaluations per derivative evaluation."""
         return 1
 
-    affine = True
-
     #: predictions are affine in the parameters (exact line searches are cheap)
     affine = True
 
