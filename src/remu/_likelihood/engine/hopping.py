@@ -405,8 +405,8 @@ def global_fits(
     chains = np.repeat(np.arange(m), r)
     base, extra = divmod(settings.niter, r)
     n_hops = np.tile(base + (np.arange(r) < extra), m)
-    start_state = tuple(a[first][chains] for a in fits)
-    best = basin_hopping(objective, chains, start_state, settings, n_hops, gen)  # type: ignore[arg-type]
+    x, value, ok, grad, hess = (a[first][chains] for a in fits)
+    best = basin_hopping(objective, chains, (x, value, ok, grad, hess), settings, n_hops, gen)
     pick = _best_per_problem(m, chains, best[1])
     return best[0][pick], best[1][pick], best[2][pick]
 
