@@ -372,7 +372,9 @@ class Objective:
             ll = np.sum(terms, axis=-1)
             d1 = np.einsum("msb,msb->ms", slope, ratio - 1.0)
             d2 = -np.einsum("msb,msb->ms", slope * slope, ratio / np.where(k0, 1.0, along))
-            if weights is None:
+            if ll.shape[-1] == 1:
+                value, g, h = ll[:, 0], d1[:, 0], d2[:, 0]
+            elif weights is None:
                 pick = np.argmax(ll, axis=-1)[:, np.newaxis]
                 value = np.take_along_axis(ll, pick, axis=-1)[:, 0]
                 g = np.take_along_axis(d1, pick, axis=-1)[:, 0]
