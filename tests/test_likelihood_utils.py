@@ -90,3 +90,58 @@ def test_missing_emcee_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "emcee", None)
     with pytest.raises(ImportError, match=r"remu\[mcmc\]"):
         likelihood_utils.emcee_sampler(four_parameter_calc())
+
+
+class CountingCalculator(LikelihoodCalculator):
+    """Records the shape of every batch of parameters it is called with."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.batches = []
+
+    def log_likelihood(self, parameters, *args, **kwargs):
+        self.batches.append(np.shape(parameters))
+        return super().log_likelihood(parameters, *args, **kwargs)
+
+    __call__ = log_likelihood
+
+
+def _counting_calc():
+    pred = TemplatePredictor([np.eye(4), np.eye(4)], bounds=BOUNDS)
+    return CountingCalculator(PoissonData([1, 0, 2, 1]), pred)
+
+
+def test_emcee_evaluates_all_moving_walkers_in_one_call():
+    calc = _counting_calc()
+    sampler = likelihood_utils.emcee_sampler(calc, nwalkers=16)
+    assert sampler.vectorize
+    sampler.run_mcmc(likelihood_utils.emcee_initial_guess(calc, nwalkers=16, rng=1), 20)
+    # the initial state, then half of the ensemble per call
+    assert calc.batches[0] == (16, 4)
+    assert set(calc.batches[1:]) == {(8, 4)}
+    assert len(calc.batches) == 1 + 2 * 20
+
+
+def test_vectorised_and_pointwise_chains_are_the_same():
+    calc = four_parameter_calc()
+    guess = likelihood_utils.emcee_initial_guess(calc, nwalkers=8, rng=3)
+    chains = []
+    for kwargs in ({}, {"vectorize": False}):
+        np.random.seed(12)
+        sampler = likelihood_utils.emcee_sampler(calc, nwalkers=8, **kwargs)
+        sampler.run_mcmc(guess, 40)
+        chains.append(sampler.get_chain())
+    assert_array_equal(chains[0], chains[1])
+
+
+def test_a_pool_or_an_explicit_choice_is_kept():
+    calc = four_parameter_calc()
+    assert not likelihood_utils.emcee_sampler(calc, vectorize=False).vectorize
+
+    class SerialPool:
+        def map(self, function, items):
+            return list(map(function, items))
+
+    assert not likelihood_utils.emcee_sampler(calc, pool=SerialPool()).vectorize
+    several = LikelihoodCalculator(PoissonData([[1, 0, 2, 1], [2, 2, 2, 2]]), calc.predictor)
+    assert not likelihood_utils.emcee_sampler(several).vectorize

@@ -19,7 +19,11 @@ def emcee_sampler(likelihood_calculator: Any, nwalkers: int | None = None, **kwa
     """An ``emcee.EnsembleSampler`` of the calculator's parameters.
 
     The calculator itself is the log-probability: a flat prior inside the
-    predictor's bounds, ``-inf`` outside.
+    predictor's bounds, ``-inf`` outside. It evaluates all the walkers that emcee
+    moves at once (half of the ensemble per call) in one batched call
+    (``vectorize=True``), unless the caller passes ``vectorize`` or a ``pool``, or
+    the calculator holds several data sets (its result per point is then not one
+    number).
 
     Parameters
     ----------
@@ -44,8 +48,8 @@ def emcee_sampler(likelihood_calculator: Any, nwalkers: int | None = None, **kwa
     >>> from remu.likelihood import LikelihoodCalculator, PoissonData, TemplatePredictor
     >>> calc = LikelihoodCalculator(PoissonData([3, 5]), TemplatePredictor([[1.0, 1.0]]))
     >>> sampler = emcee_sampler(calc)
-    >>> sampler.nwalkers, sampler.ndim
-    (2, 1)
+    >>> sampler.nwalkers, sampler.ndim, sampler.vectorize
+    (2, 1, True)
     """
     from remu._optional import optional_import
 
@@ -53,6 +57,9 @@ def emcee_sampler(likelihood_calculator: Any, nwalkers: int | None = None, **kwa
     ndim = len(likelihood_calculator.predictor.defaults)
     if nwalkers is None:
         nwalkers = 2 * ndim
+    if "vectorize" not in kwargs and kwargs.get("pool") is None:
+        data = getattr(likelihood_calculator.data_model, "data_vector", None)
+        kwargs["vectorize"] = data is not None and np.ndim(data) == 1
     return emcee.EnsembleSampler(nwalkers, ndim, likelihood_calculator, **kwargs)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from remu._likelihood.optin import reset_stale_hooks
 from remu.errors import InputError
 
 __all__ = [
@@ -35,6 +36,10 @@ _SLICE = slice(None)
 _STRATEGIES = ("cartesian", "same")
 
 Prediction = tuple[NDArray[np.float64], NDArray[np.float64]]
+#: ``(A, c)``: the prediction of systematic ``s`` is ``A[s] @ x + c[s]``
+LinearForm = tuple[NDArray[np.float64], NDArray[np.float64]]
+# The methods whose results a ``_linear_form`` describes (see remu._likelihood.optin).
+_LINEAR_FORM_BEHAVIOUR = ("prediction", "_columns", "insert_fixed_parameters")
 
 
 class FixValuesLengthError(InputError, IndexError):
@@ -133,6 +138,23 @@ class Predictor:
     def __init__(self, bounds: ArrayLike, defaults: ArrayLike) -> None:
         self.bounds = np.asarray(bounds)
         self.defaults = np.asarray(defaults)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A subclass that changes the predictions without declaring its own linear
+        # form loses the inherited one (remu._likelihood.optin).
+        super().__init_subclass__(**kwargs)
+        reset_stale_hooks(cls, "_linear_form", _LINEAR_FORM_BEHAVIOUR, Predictor._linear_form)
+
+    def _linear_form(self) -> LinearForm | None:
+        """The prediction as ``A[s] @ x + c[s]``, for the fitting engine; ``None`` here.
+
+        Linear predictors return ``(A, c)`` with shapes ``(S | 1, n_outputs,
+        n_parameters)`` and ``(S | 1, n_outputs)``; fits then use exact derivatives.
+        ``None`` (the default) means the engine evaluates :meth:`prediction` and
+        takes finite differences. A subclass that overrides :meth:`prediction` gets
+        this default back unless it defines ``_linear_form`` itself.
+        """
+        return None
 
     def check_bounds(self, parameters: ArrayLike) -> np.bool_ | NDArray[np.bool_]:
         """Whether each parameter vector lies inside the (inclusive) bounds.
@@ -538,6 +560,18 @@ class FixedParameterPredictor(Predictor):
         """
         params = _parameters(parameters, _n_parameters(self), self)
         return np.insert(params, self.insert_indices, self.insert_values, axis=-1)
+
+    def _linear_form(self) -> LinearForm | None:
+        """The wrapped predictor's linear form with the fixed parameters folded in."""
+        inner = self.predictor._linear_form()
+        if inner is None:
+            return None
+        matrices, constants = (np.asarray(a, dtype=float) for a in inner)
+        fixed = self.insert_indices + np.arange(len(self.insert_indices))
+        free = np.ones(matrices.shape[-1], dtype=bool)
+        free[fixed] = False
+        folded = constants + matrices[..., fixed] @ self.insert_values
+        return matrices[..., free], folded
 
     def prediction(self, parameters: ArrayLike, systematics_index: Any = _SLICE) -> Prediction:
         """Prediction of the wrapped predictor; see :meth:`Predictor.prediction`."""

@@ -18,6 +18,7 @@ from remu._likelihood.predictors_base import (
     _SLICE,
     ComposedPredictor,
     FixedParameterPredictor,
+    LinearForm,
     Prediction,
     Predictor,
     _common_systematics,
@@ -34,6 +35,10 @@ __all__ = [
     "MatrixPredictor",
     "TemplatePredictor",
 ]
+
+
+# Largest linear form (numbers in ``A``) an einsum predictor builds for the engine.
+_MAX_LINEAR_FORM = 2**24
 
 
 def _is_full_slice(index: object) -> bool:
@@ -136,6 +141,25 @@ class LinearEinsumPredictor(Predictor):
         if self.reshape_parameters is not None:
             return math.prod(self.reshape_parameters)
         return len(self.defaults)
+
+    def _linear_form(self) -> LinearForm | None:
+        """``(A, c)`` from the contraction with every unit vector (for the fitting engine).
+
+        ``None`` when the parameters are not the predictor's ``defaults`` or ``A``
+        would exceed ``2**24`` numbers.
+        """
+        n = self._expected_parameters()
+        if n != len(self.defaults):
+            return None
+        if n * np.size(self.prediction(np.zeros(n))[0]) > _MAX_LINEAR_FORM:
+            return None
+        basis = np.eye(n)
+        if self.reshape_parameters is not None:
+            basis = basis.reshape((n, *self.reshape_parameters))
+        with np.errstate(under="ignore"):
+            out = np.einsum(self.subscripts, self.coefficients, basis)
+        out = out.reshape((n, out.shape[1], -1))
+        return np.moveaxis(out, 0, -1), self.constants
 
     def _select(self, systematics_index: Any) -> tuple[Any, bool, NDArray[Any], NDArray[Any]]:
         """Index, drop flag, constants and weights for the requested systematics."""
@@ -272,6 +296,27 @@ class MatrixPredictor(LinearEinsumPredictor):
                 flat = columns.reshape(n_points, n_columns) @ flat_matrices.T
         out = flat.reshape((*batch, n_syst, n_out)) + constants
         return _finish(out, weights, drop)
+
+    def _linear_form(self) -> LinearForm | None:
+        """``(A, c)`` with the matrix columns scattered onto their parameters."""
+        matrices = np.asarray(self.coefficients, dtype=float)
+        n_columns = matrices.shape[-1]
+        n_free = len(self.defaults)
+        if _is_full_slice(self.sparse_indices):
+            if n_columns != n_free:
+                return None
+            return matrices, np.asarray(self.constants, dtype=float)
+        try:
+            columns = np.arange(n_free)[self.sparse_indices]
+        except IndexError:
+            return None
+        if columns.shape != (n_columns,):
+            return None
+        # Scatter the sparse columns onto their parameters (repeated indices add up).
+        onehot = np.zeros((n_columns, n_free))
+        np.add.at(onehot, (np.arange(n_columns), columns), 1.0)
+        with np.errstate(under="ignore"):
+            return matrices @ onehot, np.asarray(self.constants, dtype=float)
 
     def _paired_prediction(self, parameters: ArrayLike) -> NDArray[Any]:
         """Systematic ``s`` applied to ``parameters[..., s, :]`` (``"same"`` composition)."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from remu._likelihood.optin import reset_stale_hooks
 
 __all__ = [
     "MarginalLikelihoodSystematics",
@@ -19,7 +21,22 @@ class SystematicsConsumer:
     """Abstract strategy that removes the last (systematics) axis of log-likelihoods.
 
     Used as a class (``consume_axis`` is a static method); instances are callable too.
+
+    Notes
+    -----
+    ``_engine_kind`` tells the fitting engine which reduction ``consume_axis``
+    computes (``"marginal"`` or ``"profile"``), so that fits can use its exact
+    derivatives. It is ``None`` (the engine does not apply) unless a class declares
+    it; a subclass that overrides ``consume_axis`` without declaring it again gets
+    ``None``.
     """
+
+    _engine_kind: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # An overridden reduction is not the one an inherited _engine_kind names.
+        super().__init_subclass__(**kwargs)
+        reset_stale_hooks(cls, "_engine_kind", ("consume_axis",), None)
 
     @staticmethod
     def consume_axis(log_likelihood: ArrayLike, weights: ArrayLike | None = None) -> Any:
@@ -65,6 +82,8 @@ class MarginalLikelihoodSystematics(SystematicsConsumer):
     >>> bool(np.isclose(MarginalLikelihoodSystematics.consume_axis(np.log(x)), np.log(0.3)))
     True
     """
+
+    _engine_kind: ClassVar[str | None] = "marginal"
 
     @staticmethod
     def consume_axis(log_likelihood: ArrayLike, weights: ArrayLike | None = None) -> Any:
@@ -112,6 +131,8 @@ class ProfileLikelihoodSystematics(SystematicsConsumer):
     >>> ProfileLikelihoodSystematics.consume_axis(np.array([[-1.0, -2.0], [-4.0, -3.0]]))
     array([-1., -3.])
     """
+
+    _engine_kind: ClassVar[str | None] = "profile"
 
     @staticmethod
     def consume_axis(log_likelihood: ArrayLike, weights: ArrayLike | None = None) -> Any:

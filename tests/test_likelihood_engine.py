@@ -1,4 +1,4 @@
-"""Vectorised toy fits (remu._likelihood.toy_fits) against per-toy scipy basin hopping."""
+"""The fitting engine (remu._likelihood.engine) against per-fit scipy basin hopping."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from remu import likelihood
-from remu._likelihood import toy_fits
+from remu._likelihood.engine import api, batching, eligibility, hopping
+from remu._likelihood.engine.objective import LinearFamily
 from remu.likelihood import (
     BasinHoppingMaximizer,
     HypothesisTester,
@@ -96,8 +97,38 @@ def _generic_templates():
     return LinearAsGeneric(inner), truth
 
 
+def _wild_response():
+    # Variations of +-50 %: the marginal and profile likelihoods have several maxima.
+    rng = np.random.default_rng(5)
+    nominal = rng.uniform(0.1, 0.5, size=(6, 2))
+    matrices = nominal * rng.uniform(0.5, 1.5, size=(8, 6, 2))
+    predictor = MatrixPredictor(matrices, bounds=[(0, np.inf)] * 2, defaults=[10.0] * 2)
+    return predictor, np.array([60.0, 30.0])
+
+
+def _response_templates():
+    # Two truth templates folded with a 100-variation 8 x 40 response (as the benchmarks).
+    rng = np.random.default_rng(6)
+    pos = np.linspace(0.0, 1.0, 40)
+    smearing = np.exp(-0.5 * ((np.linspace(0, 1, 8)[:, None] - pos) / 0.12) ** 2)
+    nominal = smearing / smearing.sum(axis=0) * (0.5 + 0.4 * pos)
+    matrices = (
+        nominal
+        * rng.uniform(0.9, 1.1, size=(100, 1, 40))
+        * rng.uniform(0.97, 1.03, size=(100, 8, 40))
+    )
+    templates = np.array([np.exp(-0.5 * ((pos - c) / 0.2) ** 2) for c in (0.3, 0.7)])
+    templates /= templates.sum(axis=1, keepdims=True)
+    response = MatrixPredictor(matrices, bounds=[(0, np.inf)] * 40, defaults=[1.0] * 40)
+    return response.compose(TemplatePredictor(templates)), np.array([400.0, 300.0])
+
+
 MODELS = {
     "templates": (_templates, "marginal"),
+    "wild-marginal": (_wild_response, "marginal"),
+    "wild-profile": (_wild_response, "profile"),
+    "response-100-marginal": (_response_templates, "marginal"),
+    "response-100-profile": (_response_templates, "profile"),
     "sparse-marginal": (_sparse_response, "marginal"),
     "sparse-profile": (_sparse_response, "profile"),
     "mild-marginal": (_mild_response, "marginal"),
@@ -118,7 +149,7 @@ def test_toy_maxima_match_per_toy_basinhopping(name):
     calc, truth = _calculator(name)
     gen = np.random.default_rng(7)
     toys = calc._generate_toy_data(truth, 12, gen)
-    batch = toy_fits.fit_toys(calc, BasinHoppingMaximizer(), toys, gen, map)
+    batch = api.fit_toys(calc, BasinHoppingMaximizer(), toys, gen, map)
     assert batch is not None, "this model should be fitted vectorised"
     reference = np.array(
         [
@@ -137,10 +168,11 @@ def test_best_points_reproduce_the_calculator(name):
     calc, truth = _calculator(name)
     gen = np.random.default_rng(8)
     toys = calc._generate_toy_data(truth, 6, gen)
-    kind = toy_fits._consumer_kind(calc.systematics)
-    model = toy_fits._ToyModel(calc, toys, kind)
-    hop = toy_fits._hop_settings(BasinHoppingMaximizer(), len(truth))
-    best, value, _ = toy_fits._basin_hopping(model, calc.predictor.defaults, hop, gen)
+    model = eligibility.describe(calc)
+    objective = batching.make_objective(model, toys)
+    hop = BasinHoppingMaximizer()._engine_settings(len(truth))
+    start = np.tile(calc.predictor.defaults, (len(toys), 1))
+    best, value, _ = hopping.global_fits(objective, start, hop, gen, chains_per_problem=3)
     bounds = np.asarray(calc.predictor.bounds, dtype=float)
     assert np.all((best >= bounds[:, 0]) & (best <= bounds[:, 1]))
     for toy, x, v in zip(toys, best, value, strict=True):
@@ -193,19 +225,19 @@ def _same_best_variation(predictor, counts, x, h=1e-4):
 @given(linear_problems())
 def test_gradient_and_hessian_equal_finite_differences(problem):
     matrices, constants, weights, counts, points, kind = problem
-    predictor = MatrixPredictor(matrices, constants, weights=weights)
-    calc = LikelihoodCalculator(PoissonData(counts[0]), predictor, kind)
-    model = toy_fits._ToyModel(calc, counts, kind)
-    generic = toy_fits._ToyModel(
-        LikelihoodCalculator(PoissonData(counts[0]), LinearAsGeneric(predictor), kind),
-        counts,
-        kind,
+    n_par = matrices.shape[-1]
+    predictor = MatrixPredictor(
+        matrices, constants, weights=weights, bounds=[(0.0, np.inf)] * n_par
     )
-    assert model.linear is not None
-    assert generic.linear is None
+    calc = LikelihoodCalculator(PoissonData(counts[0]), predictor, kind)
+    model = batching.make_objective(eligibility.describe(calc), counts)
+    generic_calc = LikelihoodCalculator(PoissonData(counts[0]), LinearAsGeneric(predictor), kind)
+    generic = batching.make_objective(eligibility.describe(generic_calc), counts)
+    assert isinstance(model.family, LinearFamily)
+    assert not isinstance(generic.family, LinearFamily)
     rows = np.arange(len(counts))
-    value, grad, hess = model.derivatives(points, rows)
-    g_value, g_grad, g_hess = generic.derivatives(points, rows)
+    value, grad, hess, _ = model.derivatives(points, rows)
+    g_value, g_grad, g_hess, _ = generic.derivatives(points, rows)
     for i in rows:
         f0, num_grad, num_hess = _numeric_derivatives(calc._with_data(counts[i]), points[i])
         assert_allclose(value[i], f0, rtol=1e-12)
@@ -261,7 +293,7 @@ def test_mapper_gets_chunks_of_toys():
 def test_builtin_map_fits_all_toys_in_one_chunk():
     calc, _ = _calculator("templates")
     per_point = calc.predictor(calc.predictor.defaults)[0].size
-    size = toy_fits._chunk_size(per_point, 500, 3, map)
+    size = batching.chunk_size(per_point, 500, 3, 10, map)
     assert size >= 500
 
 
@@ -277,7 +309,7 @@ def test_builtin_map_fits_all_toys_in_one_chunk():
 def test_other_maximizers_fall_back_to_per_toy_fits(maximizer):
     calc, truth = _calculator("templates")
     toys = calc._generate_toy_data(truth, 3, np.random.default_rng(0))
-    assert toy_fits.fit_toys(calc, maximizer, toys, np.random.default_rng(0), map) is None
+    assert api.fit_toys(calc, maximizer, toys, np.random.default_rng(0), map) is None
 
 
 def test_other_systematics_and_data_models_fall_back():
@@ -285,21 +317,21 @@ def test_other_systematics_and_data_models_fall_back():
     toys = calc._generate_toy_data(truth, 3, np.random.default_rng(0))
     gen = np.random.default_rng(0)
     no_syst = LikelihoodCalculator(calc.data_model, calc.predictor, likelihood.NoSystematics)
-    assert toy_fits.fit_toys(no_syst, BasinHoppingMaximizer(), toys, gen, map) is None
+    assert api.fit_toys(no_syst, BasinHoppingMaximizer(), toys, gen, map) is None
 
     class Other(PoissonData):
         def log_likelihood(self, reco_vector):
             return super().log_likelihood(reco_vector)
 
     other = LikelihoodCalculator(Other(calc.data_model.data_vector), calc.predictor)
-    assert toy_fits.fit_toys(other, BasinHoppingMaximizer(), toys, gen, map) is None
+    assert api.fit_toys(other, BasinHoppingMaximizer(), toys, gen, map) is None
 
 
 def test_toys_without_free_parameters_are_evaluated_at_once():
     calc, truth = _calculator("sparse-marginal")
     fixed = calc.fix_parameters(truth)  # nothing left to fit
     toys = calc._generate_toy_data(truth, 7, np.random.default_rng(0))
-    result = toy_fits.fit_toys(fixed, BasinHoppingMaximizer(), toys, None, map)
+    result = api.fit_toys(fixed, BasinHoppingMaximizer(), toys, None, map)
     expected = [fixed._with_data(toy)(np.empty(0)) for toy in toys]
     assert_allclose(result, expected, rtol=1e-13)
     # The ratio p-value of a simple H0 fits only H1 per toy, vectorised.
@@ -316,18 +348,15 @@ def test_predictions_that_can_turn_negative_are_fitted_per_toy():
     predictor, truth = _unbounded()
     calc = LikelihoodCalculator(PoissonData([5, 1, 8]), predictor)
     toys = calc._generate_toy_data(truth, 3, np.random.default_rng(0))
-    assert (
-        toy_fits.fit_toys(calc, BasinHoppingMaximizer(), toys, np.random.default_rng(0), map)
-        is None
-    )
+    assert api.fit_toys(calc, BasinHoppingMaximizer(), toys, np.random.default_rng(0), map) is None
     assert 0.0 <= HypothesisTester(calc).max_likelihood_p_value(N=3, rng=0) <= 1.0
 
 
 def test_basinhopping_options_are_honoured():
     calc, truth = _calculator("templates")
-    hop = toy_fits._hop_settings(
-        BasinHoppingMaximizer(niter=3, T=0.5, stepsize=0.1, niter_success=2, rng=1), 3
-    )
+    hop = BasinHoppingMaximizer(
+        niter=3, T=0.5, stepsize=0.1, niter_success=2, rng=1
+    )._engine_settings(3)
     assert (hop.niter, hop.temperature, hop.stepsize, hop.niter_success, hop.seed) == (
         3,
         0.5,
@@ -335,17 +364,15 @@ def test_basinhopping_options_are_honoured():
         2,
         1,
     )
-    assert toy_fits._hop_settings(BasinHoppingMaximizer(), 4).temperature == 4.0
+    assert BasinHoppingMaximizer()._engine_settings(4).temperature == 4.0
     # A fixed seed in the constructor makes the toy fits repeatable, as with scipy.
     toys = calc._generate_toy_data(truth, 5, np.random.default_rng(2))
     seeded = BasinHoppingMaximizer(niter=3, rng=1)
-    first = toy_fits.fit_toys(calc, seeded, toys, np.random.default_rng(10), map)
-    second = toy_fits.fit_toys(calc, seeded, toys, np.random.default_rng(20), map)
+    first = api.fit_toys(calc, seeded, toys, np.random.default_rng(10), map)
+    second = api.fit_toys(calc, seeded, toys, np.random.default_rng(20), map)
     assert_allclose(first, second, rtol=0, atol=0)
     # Without hops the fits are local (from the defaults) and still reach the maximum here.
-    local = toy_fits.fit_toys(
-        calc, BasinHoppingMaximizer(niter=0), toys, np.random.default_rng(0), map
-    )
+    local = api.fit_toys(calc, BasinHoppingMaximizer(niter=0), toys, np.random.default_rng(0), map)
     assert_allclose(local, first, rtol=1e-9)
 
 
@@ -353,6 +380,76 @@ def test_impossible_toys_give_minus_infinity():
     # One template, but a toy has counts where the template predicts nothing.
     calc = LikelihoodCalculator(PoissonData([3, 0]), TemplatePredictor([[1.0, 0.0]]))
     toys = np.array([[3, 0], [2, 1]])
-    result = toy_fits.fit_toys(calc, BasinHoppingMaximizer(), toys, np.random.default_rng(0), map)
+    result = api.fit_toys(calc, BasinHoppingMaximizer(), toys, np.random.default_rng(0), map)
     assert np.isfinite(result[0])
     assert result[1] == -np.inf
+
+
+def _scipy_fits(calc, seeds):
+    """scipy's basin hopping (the path without the engine), one fit per seed."""
+    maximizer = BasinHoppingMaximizer()
+    return np.array([maximizer._fit_without_engine(calc, seed).log_likelihood for seed in seeds])
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_single_fits_are_never_worse_than_scipy(name):
+    calc, _ = _calculator(name)
+    ours = BasinHoppingMaximizer()(calc, rng=0)
+    assert ours.message[0].startswith("remu fitting engine"), "the engine should fit this model"
+    reference = _scipy_fits(calc, range(5))
+    assert np.all(ours.log_likelihood >= reference - 1e-6 * np.abs(reference)), (
+        ours.log_likelihood - reference
+    )
+    # The reported maximum is the calculator's value at the reported point.
+    assert_allclose(ours.log_likelihood, calc(ours.x), rtol=1e-10)
+    bounds = np.asarray(calc.predictor.bounds, dtype=float)
+    assert np.all((ours.x >= bounds[:, 0]) & (ours.x <= bounds[:, 1]))
+
+
+@pytest.mark.parametrize("name", ["wild-marginal", "wild-profile", "sparse-profile"])
+def test_multimodal_fits_find_higher_maxima_than_scipy_sometimes(name):
+    # Data sets drawn around the truth: scipy's local basin hopping stops in a lower
+    # maximum for some of them; the engine never does worse.
+    calc, truth = _calculator(name)
+    toys = calc._generate_toy_data(truth, 8, np.random.default_rng(9))
+    higher = 0
+    for i, toy in enumerate(toys):
+        fit_calc = LikelihoodCalculator(PoissonData(toy), calc.predictor, calc.systematics)
+        ours = BasinHoppingMaximizer()(fit_calc, rng=i).log_likelihood
+        reference = _scipy_fits(fit_calc, [i])[0]
+        assert ours >= reference - 1e-6 * abs(reference)
+        higher += ours > reference + 1e-3
+    assert higher >= 1
+
+
+@pytest.mark.parametrize("name", ["templates", "wild-marginal", "sparse-profile", "nonlinear"])
+def test_scan_points_are_never_worse_than_scipy(name):
+    calc, truth = _calculator(name)
+    tester = HypothesisTester(calc)
+    n = len(truth)
+    points = []
+    for value in np.linspace(0.6, 1.4, 4) * max(truth[0], 1.0):
+        point = [None] * n
+        point[0] = value
+        points.append(point)
+    scan = api.fit_scan(
+        calc, np.array(points, dtype=float), BasinHoppingMaximizer()._engine_settings(n - 1), 0
+    )
+    assert scan is not None
+    for point, ours in zip(points, scan.log_likelihood, strict=True):
+        reference = _scipy_fits(calc.fix_parameters(point), range(3))
+        assert np.all(ours >= reference - 1e-6 * np.abs(reference)), ours - reference
+    assert tester.wilks_max_likelihood_ratio_p_values(points, rng=0).shape == (4,)
+
+
+@pytest.mark.parametrize("name", ["response-100-marginal", "wild-profile", "nonlinear"])
+def test_data_and_toys_get_the_same_statistic(name):
+    # The observed data fitted as if they were a toy give the maximum of the single fit:
+    # the test statistic of the data and of the toys is the same computation.
+    calc, _ = _calculator(name)
+    single = BasinHoppingMaximizer()(calc, rng=0).log_likelihood
+    counts = np.asarray(calc.data_model.data_vector)
+    as_toy = api.fit_toys(
+        calc, BasinHoppingMaximizer(), counts[np.newaxis], np.random.default_rng(1), map
+    )
+    assert_allclose(as_toy[0], single, rtol=1e-9)

@@ -1,0 +1,190 @@
+"""Which fits the engine takes over: read the opt-in hooks, describe the model.
+
+The engine fits a :class:`LikelihoodCalculator` only if every part opts in
+(see :mod:`remu._likelihood.optin`):
+
+* the data model declares ``_engine_poisson`` (Poisson counts, one data set);
+* the systematics consumer declares ``_engine_kind`` (``"marginal"`` or
+  ``"profile"``);
+* the maximizer returns settings from ``_engine_settings(n_free)``;
+* the predictor evaluates batches of parameter points with weights that do not
+  depend on the parameters. Its ``_linear_form()`` (if any) gives the exact linear
+  map; without one the engine uses finite differences of ``prediction``.
+
+Linear predictions that can turn negative inside the bounds are left to scipy: the
+edge of the region where every prediction is positive is then a constraint that no
+bound describes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Model", "describe", "engine_settings", "linear_form"]
+
+
+@dataclass(frozen=True)
+class Model:
+    """What the engine needs to know about a calculator.
+
+    Attributes
+    ----------
+    kind : {"marginal", "profile"}
+        Treatment of the systematic variations.
+    predictor : Predictor
+        Evaluated for the finite-difference path and the final values.
+    lower, upper, defaults : ndarray
+        Per free parameter, shape ``(n,)``.
+    weights : ndarray
+        Weights of the ``S`` systematic variations, shape ``(S,)``.
+    n_bins : int
+        Number of data bins ``B``.
+    linear : tuple of ndarray or None
+        ``(A, c)`` with shapes ``(S, B, n)`` and ``(S, B)``: the prediction is
+        ``A[s] @ x + c[s]``. ``None`` for the finite-difference path.
+    """
+
+    kind: str
+    predictor: Any
+    lower: NDArray[np.float64]
+    upper: NDArray[np.float64]
+    defaults: NDArray[np.float64]
+    weights: NDArray[np.float64]
+    n_bins: int
+    linear: tuple[NDArray[np.float64], NDArray[np.float64]] | None
+
+    @property
+    def n(self) -> int:
+        """Number of free parameters."""
+        return len(self.defaults)
+
+    @property
+    def n_syst(self) -> int:
+        """Number of systematic variations."""
+        return len(self.weights)
+
+
+def engine_settings(maximizer: Any, n_free: int) -> Any:
+    """The maximizer's engine settings, or ``None`` if it does not opt in."""
+    hook = getattr(maximizer, "_engine_settings", None)
+    if hook is None:
+        return None
+    return hook(n_free)
+
+
+def _systematics_kind(systematics: Any) -> str | None:
+    kind = getattr(systematics, "_engine_kind", None)
+    return kind if kind in ("marginal", "profile") else None
+
+
+def poisson_counts(data_model: Any) -> NDArray[np.int64] | None:
+    """The counts of an opted-in Poisson data model, or ``None``."""
+    if getattr(data_model, "_engine_poisson", False) is not True:
+        return None
+    counts = np.asarray(data_model.data_vector)
+    return counts if counts.dtype.kind in "iu" else None
+
+
+def linear_form(
+    predictor: Any, n_free: int, n_syst: int, n_bins: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+    """The predictor's ``(A, c)`` broadcast to ``(S, B, n)`` and ``(S, B)``, or ``None``."""
+    hook = getattr(predictor, "_linear_form", None)
+    form = None if hook is None else hook()
+    if form is None:
+        return None
+    matrices, constants = (np.asarray(a, dtype=float) for a in form)
+    if matrices.ndim != 3 or matrices.shape[1:] != (n_bins, n_free):
+        return None
+    if matrices.shape[0] not in (1, n_syst):
+        return None
+    try:
+        constants = np.broadcast_to(constants, (n_syst, n_bins))
+    except ValueError:
+        return None
+    return np.broadcast_to(matrices, (n_syst, n_bins, n_free)), constants
+
+
+def non_negative(matrices: NDArray[Any], constants: NDArray[Any], lower: NDArray[Any]) -> bool:
+    """Whether ``matrices @ x + constants >= 0`` (up to rounding) for all ``x >= lower >= 0``."""
+    scale = max(float(np.max(np.abs(matrices), initial=0.0)), float(np.max(np.abs(constants))))
+    tolerance = -1e-9 * scale
+    return bool(
+        np.all(matrices >= tolerance) and np.all(constants >= tolerance) and np.all(lower >= 0)
+    )
+
+
+def _probe(
+    predictor: Any, defaults: NDArray[Any], n_bins: int, batch: int = 2
+) -> NDArray[np.float64] | None:
+    """The weights ``(S,)`` if the predictor evaluates batches with constant weights.
+
+    ``batch=1`` only reads the weights (for predictors with a linear form, whose
+    predictions of batches are the engine's own).
+    """
+    try:
+        prediction, weights = predictor.prediction(np.stack([defaults] * batch))
+    except Exception:  # noqa: BLE001 - a predictor without batches is fitted by scipy
+        return None
+    prediction = np.asarray(prediction)
+    if prediction.ndim != 3 or prediction.shape[0] != batch or prediction.shape[-1] != n_bins:
+        return None
+    try:
+        weights = np.broadcast_to(np.asarray(weights, dtype=float), prediction.shape[:2])
+    except ValueError:
+        return None
+    if batch > 1 and not np.array_equal(weights[0], weights[1]):
+        # Weights that depend on the parameters are not modelled by the engine.
+        return None
+    return np.array(weights[0])
+
+
+def describe(calculator: Any, *, need_counts: bool = True) -> Model | None:
+    """The engine's view of ``calculator``, or ``None`` if the engine does not apply.
+
+    Parameters
+    ----------
+    calculator : LikelihoodCalculator
+    need_counts : bool
+        Whether the calculator's own data must be a single data set (single fits);
+        toys bring their own counts.
+    """
+    data = calculator.data_model
+    counts = poisson_counts(data)
+    if counts is None or (need_counts and counts.ndim != 1):
+        return None
+    kind = _systematics_kind(calculator.systematics)
+    if kind is None:
+        return None
+    predictor = calculator.predictor
+    defaults = np.asarray(predictor.defaults, dtype=float)
+    n = len(defaults)
+    n_bins = counts.shape[-1]
+    bounds = np.asarray(predictor.bounds, dtype=float).reshape(n, 2)
+    lower, upper = bounds[:, 0].copy(), bounds[:, 1].copy()
+    hook = getattr(predictor, "_linear_form", None)
+    weights = _probe(predictor, defaults, n_bins, batch=1 if hook is not None else 2)
+    if weights is None:
+        return None
+    linear = linear_form(predictor, n, len(weights), n_bins)
+    if linear is None and hook is not None:
+        # No linear form after all: the finite-difference path needs batches.
+        weights = _probe(predictor, defaults, n_bins)
+        if weights is None:
+            return None
+    if linear is not None and not non_negative(*linear, lower):
+        return None
+    return Model(
+        kind=kind,
+        predictor=predictor,
+        lower=lower,
+        upper=upper,
+        defaults=defaults,
+        weights=weights,
+        n_bins=n_bins,
+        linear=linear,
+    )

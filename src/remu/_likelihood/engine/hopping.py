@@ -1,0 +1,419 @@
+"""Global fits: first fits through the systematic variations, then basin hopping.
+
+With several systematic variations a likelihood can have several maxima. For a
+linear prediction every problem is also fitted to each variation alone (a convex
+problem, warm-started at the problem's first fit), and the local fit is repeated
+from the best of those; for the profile likelihood the best variation fit *is*
+the global maximum. The marginal likelihood of a problem is treated so only when
+some variation's own maximum is more than about one standard deviation away from
+the first fit: otherwise the variations' maxima lie within each other's widths
+and their mixture has a single maximum.
+
+scipy's basin-hopping loop then runs on every chain in lockstep: random
+displacement of up to ``stepsize`` per parameter, a local fit, Metropolis
+acceptance at temperature ``T``, and the adaptive step size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from remu._likelihood.engine.newton import local_fits, newton_direction, positive_definite
+from remu._likelihood.engine.objective import LinearFamily, Objective, VariationFamily
+
+__all__ = ["HopSettings", "basin_hopping", "global_fits"]
+
+Array = NDArray[np.float64]
+
+# g^T H^-1 g of a variation's Newton step: its maximum is about one standard deviation away.
+_ONE_SIGMA = 1.0
+# Variation maxima per problem that restart its own (marginal) fit.
+_N_RESTARTS = 2
+#: basin-hopping options the engine reproduces (anything else goes to scipy)
+OPTIONS = frozenset(
+    {
+        "niter",
+        "T",
+        "stepsize",
+        "interval",
+        "niter_success",
+        "target_accept_rate",
+        "stepwise_factor",
+        "seed",
+        "rng",
+    }
+)
+
+
+@dataclass(frozen=True)
+class HopSettings:
+    """Basin-hopping settings of the engine (scipy's names and defaults).
+
+    Attributes
+    ----------
+    niter : int
+        Number of basin-hopping steps.
+    temperature : float
+        ``T`` of the Metropolis acceptance.
+    stepsize : float
+        Initial maximal displacement per parameter.
+    interval : int
+        Steps between updates of the step size.
+    niter_success : int or None
+        Stop a chain after this many steps without improvement.
+    target_accept_rate, stepwise_factor : float
+        The adaptive step size: grow it by ``1 / stepwise_factor`` while more than
+        ``target_accept_rate`` of the steps were accepted, shrink it otherwise.
+    seed : object
+        A fixed seed of the maximizer (``seed=``/``rng=`` of the constructor), or
+        ``None`` to use the randomness of the call.
+    """
+
+    niter: int = 10
+    temperature: float = 1.0
+    stepsize: float = 0.5
+    interval: int = 50
+    niter_success: int | None = None
+    target_accept_rate: float = 0.5
+    stepwise_factor: float = 0.9
+    seed: Any = None
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], n_free: int) -> HopSettings | None:
+        """Settings from ``basinhopping`` keyword arguments, or ``None`` if not reproducible.
+
+        Parameters
+        ----------
+        options : mapping
+            ``basinhopping`` keyword arguments (a maximizer's constructor options).
+        n_free : int
+            Number of free parameters (the default temperature).
+
+        Returns
+        -------
+        HopSettings or None
+            ``None`` for options the engine does not reproduce or invalid values
+            (scipy then reports them).
+        """
+        if not set(options) <= OPTIONS:
+            return None
+        try:
+            settings = cls(
+                niter=int(options.get("niter", 10)),
+                temperature=float(options.get("T", n_free)),
+                stepsize=float(options.get("stepsize", 0.5)),
+                interval=int(options.get("interval", 50)),
+                niter_success=None
+                if options.get("niter_success") is None
+                else int(options["niter_success"]),
+                target_accept_rate=float(options.get("target_accept_rate", 0.5)),
+                stepwise_factor=float(options.get("stepwise_factor", 0.9)),
+                seed=options.get("rng", options.get("seed")),
+            )
+        except (TypeError, ValueError):
+            return None
+        if settings.niter < 0 or settings.temperature < 0 or settings.interval < 1:
+            return None
+        return settings
+
+
+def _pairs(objective: Objective, owner: NDArray[np.intp]) -> Objective:
+    """Every problem in ``owner`` against each single variation (rows grouped by problem)."""
+    family = objective.family
+    n_syst = family.n_syst
+    variation = np.tile(np.arange(n_syst), len(owner))
+    problem = np.repeat(owner, n_syst)
+    return Objective(
+        VariationFamily(family, problem, variation),
+        objective.k[problem, 0],
+        "marginal",
+        np.ones(1),
+        objective.lower,
+        objective.upper,
+    )
+
+
+def _profile_fits(objective: Objective, start: Array) -> tuple[Array, Array, NDArray[np.bool_]]:
+    """Exact profile maxima of linear problems: the best of the single-variation fits.
+
+    ``max_x max_s l_s(x) = max_s max_x l_s(x)``, and every ``l_s`` is concave for a
+    non-negative linear prediction, so each variation's local fit is its global one.
+    """
+    m = objective.n_problems
+    n_syst = objective.family.n_syst
+    pairs = _pairs(objective, np.arange(m))
+    rows = np.arange(m * n_syst)
+    # Variations whose maximum provably cannot be the best of their problem stop early.
+    x_v, value_v, ok_v = local_fits(
+        pairs, rows, np.repeat(start, n_syst, axis=0), groups=pairs.family.problem
+    )
+    np.add.at(objective.nfev, pairs.family.problem, pairs.nfev)
+    scores = np.where(np.isnan(value_v), np.inf, value_v).reshape(m, n_syst)
+    best = np.arange(m) * n_syst + np.argmin(scores, axis=-1)
+    x = x_v[best]
+    value = objective.values(x, np.arange(m))
+    return x, np.minimum(value, value_v[best]), ok_v[best]
+
+
+def _marginal_restarts(objective: Objective, start: Array) -> tuple[NDArray[np.intp], Array]:
+    """Further starting points of marginal linear problems: near their variations' maxima.
+
+    A marginal likelihood over several variations can have several maxima, each
+    near the maximum of some variation (or a group of similar ones). One Newton
+    step of every single variation from ``start`` (a concave problem, so the step
+    points at its maximum) predicts where each variation's maximum is and how high
+    it is; the variations with the highest predicted weighted maxima give the
+    further starting points.
+
+    Returns
+    -------
+    problems : ndarray of int
+        The problem row of every starting point.
+    points : ndarray
+        The starting points, shape ``(len(problems), n)``.
+    """
+    m = objective.n_problems
+    n = objective.n
+    n_syst = objective.family.n_syst
+    pair_value, grad, hess = objective.per_variation(start, np.arange(m))
+    pair_value, grad, hess = pair_value.ravel(), grad.reshape(-1, n), hess.reshape(-1, n, n)
+    at_start = np.repeat(start, n_syst, axis=0)
+    matrix = positive_definite(hess)
+    step, reach = newton_direction(at_start, grad, matrix, objective.lower, objective.upper)
+    variation = np.tile(np.arange(n_syst), m)
+    # The quadratic model's minimum: F_s - g.d / 2 for the (bounded) Newton step d.
+    predicted = pair_value - 0.5 * reach - objective.log_weights[variation]
+    predicted[~np.isfinite(predicted)] = np.inf
+    n_best = min(n_syst, _N_RESTARTS)
+    order = np.argsort(predicted.reshape(m, n_syst), axis=-1)[:, :n_best]
+    index = (np.arange(m)[:, np.newaxis] * n_syst + order).ravel()
+    index = index[np.isfinite(predicted[index])]
+    points = np.clip(at_start[index] + step[index], objective.lower, objective.upper)
+    return index // n_syst, points
+
+
+def _scaled(objective: Objective, start: Array) -> Array | None:
+    """``start`` scaled so that the predicted total matches the data (linear families).
+
+    Fits usually start from defaults of the wrong overall size (template weights of
+    1 for a thousand events); the scale ``t`` with ``sum(t A x + c) = sum(k)``
+    (weighted over the variations) is a far better starting point for Newton.
+    """
+    family = objective.family
+    if not isinstance(family, LinearFamily):
+        return None
+    rows = np.arange(objective.n_problems)
+    constants = family.constant(rows)
+    total_c = np.sum(constants, axis=-1)
+    total_a = np.sum(family.predict(start, rows), axis=-1) - total_c
+    weights = objective.weights / np.sum(objective.weights)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = (np.sum(objective.k[:, 0], axis=-1) - total_c @ weights) / (total_a @ weights)
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    return np.clip(start * scale[:, np.newaxis], objective.lower, objective.upper)
+
+
+def _best_start(objective: Objective, starts: list[Array]) -> Array:
+    """Per problem, the starting point with the lowest ``F`` (the first one on ties)."""
+    if len(starts) == 1:
+        return starts[0]
+    m = objective.n_problems
+    points = np.clip(np.concatenate(starts), objective.lower, objective.upper)
+    values = objective.values(points, np.tile(np.arange(m), len(starts))).reshape(len(starts), m)
+    choice = np.argmin(np.where(np.isnan(values), np.inf, values), axis=0)
+    return points.reshape(len(starts), m, -1)[choice, np.arange(m)]
+
+
+def _quadratic_return(
+    value: Array, offset: Array, value0: Array, grad0: Array, hess0: Array
+) -> NDArray[np.bool_]:
+    """Displaced points whose ``F`` the quadratic model of their origin predicts.
+
+    ``F(x0 + d) = F0 + g.d + d^T H d / 2`` to within a tenth of the predicted
+    increase: the point lies in the bowl of the minimum ``x0`` it was displaced from,
+    so its local fit would lead back there.
+    """
+    predicted = np.einsum("mi,mi->m", grad0, offset)
+    predicted += 0.5 * np.einsum("mi,mij,mj->m", offset, hess0, offset)
+    tolerance = 0.1 * np.abs(predicted) + 1e-9 * (1.0 + np.abs(value0))
+    return np.isfinite(value) & (np.abs(value - value0 - predicted) <= tolerance)
+
+
+def basin_hopping(
+    objective: Objective,
+    chains: NDArray[np.intp],
+    start: tuple[Array, Array, NDArray[np.bool_], Array, Array],
+    settings: HopSettings,
+    n_hops: NDArray[np.intp],
+    gen: np.random.Generator,
+) -> tuple[Array, Array, NDArray[np.bool_]]:
+    """scipy's basin-hopping loop on every chain at once.
+
+    A hop whose displaced point the quadratic model of the chain's current minimum
+    predicts (see :func:`_quadratic_return`) costs one evaluation of ``F``: its
+    local fit would return to that minimum, which is taken as its result. Other
+    hops run a local fit, which stops early once it heads for the chain's best
+    point (:func:`~remu._likelihood.engine.newton.local_fits`).
+
+    Parameters
+    ----------
+    objective : Objective
+    chains : ndarray of int
+        The problem row of every chain (a problem may have several chains).
+    start : tuple of ndarray
+        Per chain: the first local fit, its ``F``, convergence, gradient and
+        (positive definite) Hessian.
+    settings : HopSettings
+    n_hops : ndarray of int
+        Number of hops of every chain.
+    gen : numpy.random.Generator
+
+    Returns
+    -------
+    best, best_value, best_ok : ndarray
+        Per chain: the lowest ``F`` found, where, and whether its local fit converged.
+    """
+    current, current_value, current_ok, current_grad, current_hess = (a.copy() for a in start)
+    best, best_value, best_ok = current.copy(), current_value.copy(), current_ok.copy()
+    m = len(chains)
+    stepsize = np.full(m, settings.stepsize)
+    accepted = np.zeros(m)
+    unchanged = np.zeros(m, dtype=int)
+    hopping = (n_hops > 0) & ~np.isnan(current_value)
+    beta = np.inf if settings.temperature == 0 else 1.0 / settings.temperature
+    lower, upper = objective.lower, objective.upper
+    for hop in range(1, int(np.max(n_hops, initial=0)) + 1):
+        if hop % settings.interval == 0:
+            # scipy's adaptive step size, per chain.
+            larger = accepted / hop > settings.target_accept_rate
+            stepsize = np.where(
+                larger, stepsize / settings.stepwise_factor, stepsize * settings.stepwise_factor
+            )
+        hopping &= n_hops >= hop
+        live = np.flatnonzero(hopping)
+        if live.size == 0:
+            break
+        displacement = gen.uniform(-1.0, 1.0, size=(live.size, objective.n))
+        displaced = current[live] + displacement * stepsize[live, np.newaxis]
+        displaced = np.minimum(np.maximum(displaced, lower), upper)
+        value_new = objective.values(displaced, chains[live])
+        back = current_ok[live] & _quadratic_return(
+            value_new,
+            displaced - current[live],
+            current_value[live],
+            current_grad[live],
+            current_hess[live],
+        )
+        x_new = current[live].copy()
+        value_new[back] = current_value[live][back]
+        ok = current_ok[live].copy()
+        grad_new, hess_new = current_grad[live].copy(), current_hess[live].copy()
+        away = np.flatnonzero(~back)
+        if away.size:
+            fits = local_fits(
+                objective, chains[live][away], displaced[away], best[live][away], full=True
+            )
+            x_new[away], value_new[away], ok[away], grad_new[away], hess_new[away] = fits
+        with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+            change = value_new - current_value[live]
+            chance = np.where(change <= 0, 1.0, np.exp(-change * beta))
+        chance = np.where(np.isnan(chance) | ~np.isfinite(value_new), 0.0, chance)
+        accept = chance >= gen.uniform(size=live.size)
+        taken = live[accept]
+        current[taken], current_value[taken] = x_new[accept], value_new[accept]
+        current_ok[taken] = ok[accept]
+        current_grad[taken], current_hess[taken] = grad_new[accept], hess_new[accept]
+        accepted[taken] += 1
+        better = accept & ok & (value_new < best_value[live])
+        best[live[better]], best_value[live[better]] = x_new[better], value_new[better]
+        best_ok[live[better]] = True
+        unchanged[live] += 1
+        unchanged[live[better]] = 0
+        if settings.niter_success is not None:
+            hopping &= unchanged < settings.niter_success
+    return best, best_value, best_ok
+
+
+def global_fits(
+    objective: Objective,
+    start: Array,
+    settings: HopSettings,
+    gen: np.random.Generator,
+    *,
+    chains_per_problem: int = 1,
+    extra_starts: Array | None = None,
+) -> tuple[Array, Array, NDArray[np.bool_]]:
+    """The best point of every problem: first fits, variation fits, basin hopping.
+
+    * Every problem starts from the better (lower ``F``) of ``start`` -- scaled to
+      the size of the data for linear predictions -- and ``extra_starts``.
+    * Linear predictions with one variation (a concave problem) need only the
+      local fit, and the profile over several variations of a linear prediction is
+      solved exactly by :func:`_profile_fits`: no basin hopping.
+    * Otherwise the local fit, then basin hopping with ``chains_per_problem``
+      chains per problem sharing its ``niter`` steps (chain ``r`` of ``R`` takes
+      ``niter // R`` steps, one more for the first ``niter % R``). The local fit
+      of a marginal likelihood of a linear prediction also starts from near the
+      maxima of its best variations (:func:`_marginal_restarts`).
+
+    Parameters
+    ----------
+    objective : Objective
+    start : ndarray
+        Shape ``(M, n)``: the defaults.
+    settings : HopSettings
+    gen : numpy.random.Generator
+    chains_per_problem : int
+        More chains mean fewer rounds of the lockstep loop, which is what a single
+        fit costs.
+    extra_starts : ndarray, optional
+        Shape ``(M, n)``: further starting points (e.g. the fit that toys were drawn
+        from, or the unconstrained fit of a scan).
+
+    Returns
+    -------
+    x, value, converged : ndarray
+        Per problem: the best point, its ``F`` and whether its local fit converged.
+    """
+    m = objective.n_problems
+    # The scaled start is the best point along the ray of the defaults (for one
+    # variation without constants, exactly): no need to compare it with them.
+    scaled = _scaled(objective, start)
+    starts = [start if scaled is None else scaled]
+    if extra_starts is not None:
+        starts.append(extra_starts)
+    begin = _best_start(objective, starts)
+    family = objective.family
+    linear = isinstance(family, LinearFamily)
+    if linear and family.n_syst > 1 and objective.kind == "profile":
+        return _profile_fits(objective, begin)
+    if linear and family.n_syst == 1:
+        return local_fits(objective, np.arange(m), begin)
+    rows, points = np.arange(m), begin
+    if linear:
+        more_rows, more_points = _marginal_restarts(objective, begin)
+        rows = np.concatenate([rows, more_rows])
+        points = np.concatenate([points, more_points])
+    fits = local_fits(objective, rows, points, full=True)
+    first = _best_per_problem(m, rows, fits[1])
+    r = max(1, min(chains_per_problem, settings.niter))
+    chains = np.repeat(np.arange(m), r)
+    base, extra = divmod(settings.niter, r)
+    n_hops = np.tile(base + (np.arange(r) < extra), m)
+    x, value, ok, grad, hess = (a[first][chains] for a in fits)
+    best = basin_hopping(objective, chains, (x, value, ok, grad, hess), settings, n_hops, gen)
+    pick = _best_per_problem(m, chains, best[1])
+    return best[0][pick], best[1][pick], best[2][pick]
+
+
+def _best_per_problem(m: int, rows: NDArray[np.intp], value: Array) -> NDArray[np.intp]:
+    """For every problem ``0..m-1``, the index of its lowest ``value`` among ``rows``."""
+    value = np.where(np.isnan(value), np.inf, value)
+    order = np.lexsort((value, rows))
+    sorted_rows = rows[order]
+    return order[np.concatenate([[True], sorted_rows[1:] != sorted_rows[:-1]])]
