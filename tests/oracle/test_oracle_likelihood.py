@@ -294,7 +294,7 @@ def _wild_profile_problem(seed, systematics="profile"):
 
 
 def test_profile_maxima_are_at_least_the_reference_ones(oracle):
-    # docs/differences.md D5: the engine solves linear profile likelihoods exactly,
+    # docs/differences.md D14: the engine solves linear profile likelihoods exactly,
     # 0.8.0's basin hopping often stops in a lower maximum.
     cases = [_wild_profile_problem(seed) for seed in range(30, 38)]
     ours, theirs = run_both(oracle, sl.maximize, cases)
