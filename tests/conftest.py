@@ -77,3 +77,23 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip_slow)
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_state():
+    """Fail a test that leaves a replaced mapper or a changed NumPy error state behind.
+
+    The mappers (``binning.mapper``, ``likelihood.mapper``) are reset, so one such
+    test does not make the following ones fail too.
+    """
+    from remu import _state
+
+    mappers = dict(_state.mappers)
+    errors = np.geterr()
+    yield
+    leaked = {area for area, mapper in _state.mappers.items() if mapper is not mappers[area]}
+    _state.mappers.update(mappers)
+    changed = np.geterr() != errors
+    np.seterr(**errors)
+    assert not leaked, f"the test left a replaced mapper behind: {sorted(leaked)}"
+    assert not changed, "the test left a changed NumPy error state behind"

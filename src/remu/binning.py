@@ -43,6 +43,7 @@ from remu._binning.linear import LinearBinning
 from remu._binning.phasespace import PhaseSpace
 from remu._binning.rectangular import RectangularBinning
 from remu._binning.rectilinear import RectilinearBinning
+from remu._state import expose
 
 __all__ = [
     "Bin",
@@ -59,6 +60,8 @@ __all__ = [
     "yaml",
 ]
 
-#: The ``map``-like function used for the event look-ups in ``fill`` (looked up on
-#: every call, so ``remu.binning.mapper = pool.map`` takes effect immediately).
-mapper = map
+# ``mapper``: the ``map``-like function used for the event look-ups in ``fill`` (read
+# on every call, so ``remu.binning.mapper = pool.map`` takes effect immediately). It
+# lives in remu._state; this makes it an attribute of the module.
+mapper = map  # for static tools; expose() turns it into the property
+expose(__name__, {"mapper": "binning"})

@@ -41,6 +41,7 @@ from remu._likelihood.systematics import (
     ProfileLikelihoodSystematics,
     SystematicsConsumer,
 )
+from remu._state import expose
 
 __all__ = [
     "BasinHoppingMaximizer",
@@ -70,8 +71,10 @@ __all__ = [
     "mapper",
 ]
 
-#: Hook for parallel toy fits: called as ``mapper(function, items)``.
-mapper = map
+# ``mapper``: the hook for parallel toy fits, called as ``mapper(function, items)``. It
+# lives in remu._state; this makes it an attribute of the module.
+mapper = map  # for static tools; expose() turns it into the property
+expose(__name__, {"mapper": "likelihood"})
 
 _SLICE = slice(None)
 

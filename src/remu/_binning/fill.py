@@ -9,7 +9,6 @@ filling the events one at a time.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ import numpy as np
 
 from remu._binning.events import Columns, MaterialisedColumns, as_columns
 from remu._sources.detect import uses_dask
+from remu._state import get_mapper
 
 if TYPE_CHECKING:
     from remu._binning.binning import Binning
@@ -43,8 +43,7 @@ PARTIAL_CHUNK_SIZE = 12288
 
 def current_mapper() -> Any:
     """The ``map``-like function currently set as ``remu.binning.mapper``."""
-    module = sys.modules.get("remu.binning")
-    return getattr(module, "mapper", map) if module is not None else map
+    return get_mapper("binning")
 
 
 def data_index_chunks(

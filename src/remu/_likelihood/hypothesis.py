@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import numpy as np
@@ -19,6 +18,7 @@ from remu._likelihood.maximizers import (
     accepts_rng,
 )
 from remu._rng import RNGLike, as_generator
+from remu._state import get_mapper
 from remu.errors import InputError
 
 __all__ = ["HypothesisTester"]
@@ -26,10 +26,7 @@ __all__ = ["HypothesisTester"]
 
 def _mapper() -> Any:
     """The user-replaceable ``remu.likelihood.mapper``, looked up at call time."""
-    module = sys.modules.get("remu.likelihood")
-    if module is None:
-        import remu.likelihood as module
-    return module.mapper
+    return get_mapper("likelihood")
 
 
 def _seeds(gen: np.random.Generator, n: int) -> list[int]:

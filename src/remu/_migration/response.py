@@ -11,9 +11,10 @@ from warnings import warn
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from remu._binning.binning import Binning
+from remu._binning.cartesian import CartesianProductBinning
 from remu._formats.npz_response import write_response_npz
 from remu._rng import RNGLike, as_generator
-from remu.binning import Binning, CartesianProductBinning
 from remu.errors import InputError, MissingVariableError
 
 from . import posterior

@@ -1,0 +1,88 @@
+"""User-settable state, in one place: the ``map``-like functions of the facades.
+
+ReMU lets users parallelise work by replacing a module attribute::
+
+    from remu import binning, likelihood
+    binning.mapper = pool.map      # the event look-ups of Binning.fill
+    likelihood.mapper = pool.map   # the toy fits of HypothesisTester
+
+The values live here, in :data:`mappers`, and the implementation reads them with
+:func:`get_mapper`. The public modules show them as attributes through
+:func:`expose`, which turns ``module.mapper`` into a property of the module, so
+that reading and assigning it read and write this state. Private code therefore
+never imports a public module to find out what the user set.
+
+Examples
+--------
+>>> get_mapper("binning") is map
+True
+>>> previous = set_mapper("likelihood", list)
+>>> get_mapper("likelihood") is list
+True
+>>> set_mapper("likelihood", previous) is list
+True
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Callable, Mapping
+from typing import Any
+
+__all__ = ["expose", "get_mapper", "mappers", "set_mapper"]
+
+#: area ("binning", "likelihood") -> the ``map``-like function set by the user
+mappers: dict[str, Callable[..., Any]] = {"binning": map, "likelihood": map}
+
+
+def get_mapper(area: str) -> Callable[..., Any]:
+    """The ``map``-like function currently set for ``area``."""
+    return mappers[area]
+
+
+def set_mapper(area: str, mapper: Callable[..., Any]) -> Callable[..., Any]:
+    """Set the ``map``-like function of ``area``; return the one it replaces.
+
+    Raises
+    ------
+    TypeError
+        If ``mapper`` is not callable.
+    """
+    if not callable(mapper):
+        msg = f"{area}.mapper must be a map-like callable, mapper(function, items); got {mapper!r}"
+        raise TypeError(msg)
+    previous = mappers[area]
+    mappers[area] = mapper
+    return previous
+
+
+def _mapper_property(area: str) -> property:
+    def fget(module: types.ModuleType) -> Callable[..., Any]:
+        return mappers[area]
+
+    def fset(module: types.ModuleType, value: Callable[..., Any]) -> None:
+        set_mapper(area, value)
+
+    doc = f"The ``map``-like function of remu.{area} (default: the builtin ``map``)."
+    return property(fget, fset, doc=doc)
+
+
+def expose(module_name: str, attributes: Mapping[str, str]) -> None:
+    """Make ``attributes`` (name -> mapper area) properties of a public module.
+
+    The module's class becomes a subclass of :class:`types.ModuleType` that holds
+    the properties; everything else about the module stays as it is.
+    """
+    module = sys.modules[module_name]
+    namespace: dict[str, Any] = {name: _mapper_property(area) for name, area in attributes.items()}
+    namespace["__module__"] = module_name
+
+    def __dir__(self: types.ModuleType) -> list[str]:
+        return sorted({*self.__dict__, *attributes})
+
+    namespace["__dir__"] = __dir__
+    facade = type(f"{module_name.rpartition('.')[2]}_module", (types.ModuleType,), namespace)
+    for name in attributes:
+        module.__dict__.pop(name, None)
+    module.__class__ = facade
