@@ -26,7 +26,9 @@ from numpy.testing import assert_array_equal
 
 from dask_cluster import local_client
 from remu import binning, migration
+from remu._binning.fill import FillPlan
 from remu._formats import csv_events
+from remu._sources.parquet import fill_from_parquet
 
 
 @pytest.fixture(scope="module")
@@ -399,3 +401,43 @@ def test_fill_up_truth_takes_progress_out(client, frame):
     out = bar_file()
     r.fill_up_truth(ddf, progress=bar(out))
     assert last_count(out.getvalue()) == (3, 3)
+
+
+# --------------------------------------------------------------------------- Parquet
+@pytest.fixture(scope="module")
+def parquet_folder(tmp_path_factory, frame) -> Path:
+    folder = tmp_path_factory.mktemp("parquet")
+    frame.iloc[:1500].to_parquet(folder / "part-0.parquet", index=False)
+    frame.iloc[:0].to_parquet(folder / "part-1.parquet", index=False)
+    frame.iloc[1500:].to_parquet(folder / "part-2.parquet", index=False)
+    return folder
+
+
+@pytest.mark.parametrize("use_dask", [False, True], ids=["in process", "dask"])
+def test_parquet_fill_progress_logging_and_result(client, frame, parquet_folder, caplog, use_dask):
+    lb = binning.LinearBinning("true_x", np.linspace(0.0, 10.0, 11))
+    out = bar_file()
+    with caplog.at_level(logging.INFO, logger="remu"):
+        fill_from_parquet(
+            FillPlan(lb),
+            parquet_folder,
+            weightfield="w",
+            weight=2.0,
+            dask=use_dask,
+            progress=bar(out),
+            batch_rows=400,
+        )
+    assert last_count(out.getvalue()) == (3, 3)  # files, or Dask partitions (one per file)
+    plain = binning.LinearBinning("true_x", np.linspace(0.0, 10.0, 11))
+    plain.fill(frame, weight=frame["w"].to_numpy() * 2.0)
+    assert_array_equal(lb.get_entries_as_ndarray(), plain.get_entries_as_ndarray())
+    if use_dask:
+        np.testing.assert_allclose(
+            lb.get_values_as_ndarray(), plain.get_values_as_ndarray(), rtol=1e-12
+        )
+    else:  # in order, batch after batch: bit for bit
+        assert_array_equal(lb.get_values_as_ndarray(), plain.get_values_as_ndarray())
+        assert_array_equal(lb.get_sumw2_as_ndarray(), plain.get_sumw2_as_ndarray())
+    messages = [r.getMessage() for r in caplog.records]
+    assert f"skipped {parquet_folder / 'part-1.parquet'}: the Parquet file has no rows" in messages
+    assert messages[-1].startswith(f"Parquet {parquet_folder}: filled 4000 events")
