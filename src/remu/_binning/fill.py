@@ -134,26 +134,28 @@ def accumulate_arrays(
     arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
     chunks: list[np.ndarray],
     weight: float | np.ndarray,
-) -> None:
+) -> int:
     """Add weighted events with the given data-index chunks to ``(values, entries, sumw2)``.
 
     The additions run in event order (:func:`numpy.add.at`), so the sums are
     bit-identical to filling the events one at a time. ``arrays`` is ``None`` for a
-    dummy binning, which accepts only events outside it.
+    dummy binning, which accepts only events outside it. Returns the number of
+    events outside (data index -1), known from the selection of those inside.
     """
     if arrays is None:
         if any((c >= 0).any() for c in chunks):
             msg = "Cannot fill a dummy binning (it has no data arrays); use clone(dummy=False)."
             raise TypeError(msg)
-        return
+        return sum(len(c) for c in chunks)
     values, entries, sumw2 = arrays
     scalar = np.ndim(weight) == 0
     with np.errstate(under="ignore"):
         w2 = weight * weight if scalar else None
-    offset = 0
+    offset = outside = 0
     for chunk in chunks:
         inside = chunk >= 0
         index = chunk[inside] if not inside.all() else chunk
+        outside += len(chunk) - len(index)
         if scalar:
             np.add.at(values, index, weight)
             np.add.at(sumw2, index, w2)
@@ -166,6 +168,7 @@ def accumulate_arrays(
                 np.add.at(sumw2, index, w * w)
         np.add.at(entries, index, 1)
         offset += len(chunk)
+    return outside
 
 
 def data_arrays(binning: Binning) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -175,9 +178,12 @@ def data_arrays(binning: Binning) -> tuple[np.ndarray, np.ndarray, np.ndarray] |
     return binning.value_array, binning.entries_array, binning.sumw2_array
 
 
-def accumulate(binning: Binning, chunks: list[np.ndarray], weight: float | np.ndarray) -> None:
-    """Add the weighted events with the given data-index chunks into the binning's arrays."""
-    accumulate_arrays(data_arrays(binning), chunks, weight)
+def accumulate(binning: Binning, chunks: list[np.ndarray], weight: float | np.ndarray) -> int:
+    """Add the weighted events with the given data-index chunks into the binning's arrays.
+
+    Returns the number of events outside the binning.
+    """
+    return accumulate_arrays(data_arrays(binning), chunks, weight)
 
 
 @dataclass
@@ -250,11 +256,6 @@ def _bincount_sums(
         with np.errstate(under="ignore"):
             return entries * w, entries, entries * (w * w), int(counts[0])
     return values[1:], entries, sumw2[1:], int(counts[0])
-
-
-def _outside(chunks: list[np.ndarray]) -> int:
-    """The number of events outside (data index -1) in the data-index chunks."""
-    return sum(int(np.count_nonzero(c < 0)) for c in chunks)
 
 
 def report_fill(
@@ -372,7 +373,8 @@ class FillPlan:
 
         Each histogram's ``raise_error`` check runs just before it is filled, and
         the weights are checked before the first histogram is filled. With
-        ``count``, the events and those outside each histogram are tallied.
+        ``count``, the events and those outside each histogram are tallied (the
+        accumulation counts them anyway: this costs nothing).
         """
         w: float | np.ndarray | None = None
         outside = []
@@ -382,9 +384,7 @@ class FillPlan:
                 raise ValueError(msg)
             if w is None:
                 w = normalise_weight(weight, cols.n)
-            accumulate(hist, chunks, w)
-            if count:
-                outside.append(_outside(chunks))
+            outside.append(accumulate(hist, chunks, w))
         if count:
             self.tally(cols.n, outside)
         self.after_fill()
@@ -485,7 +485,7 @@ def fill(
     if raise_error and any((c < 0).any() for c in chunks):
         msg = "Event not part of binning!"
         raise ValueError(msg)
-    accumulate(binning, chunks, normalise_weight(weight, cols.n))
+    outside = accumulate(binning, chunks, normalise_weight(weight, cols.n))
     if _LOG.isEnabledFor(logging.DEBUG):
-        report_fill("binning", "fill", cols.n, ["binning"], [_outside(chunks)], bulk=False)
+        report_fill("binning", "fill", cols.n, ["binning"], [outside], bulk=False)
     return None
