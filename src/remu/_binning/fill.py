@@ -26,6 +26,7 @@ import numpy as np
 
 from remu._binning.events import Columns, MaterialisedColumns, as_columns
 from remu._logging import get_logger
+from remu._progress import ProgressLike
 from remu._sources.detect import uses_dask
 
 if TYPE_CHECKING:
@@ -460,7 +461,7 @@ def fill(
     rename: Any = None,
     *,
     compute: bool = True,
-    progress: Any = False,
+    progress: ProgressLike = False,
 ) -> Any:
     """Implementation of :meth:`Binning.fill`."""
     if uses_dask(event, weight):

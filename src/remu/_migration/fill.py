@@ -19,6 +19,7 @@ from remu._binning.cartesian import CartesianProductBinning
 from remu._binning.events import Columns, as_columns
 from remu._binning.fill import CHUNK_SIZE, FillPlan, data_index_chunks
 from remu._logging import get_logger
+from remu._progress import ProgressLike
 from remu._sources.detect import uses_dask
 
 if TYPE_CHECKING:
@@ -161,7 +162,7 @@ def fill_matrix(
     rename: Any = None,
     *,
     compute: bool = True,
-    progress: Any = False,
+    progress: ProgressLike = False,
 ) -> Any:
     """Implementation of :meth:`ResponseMatrix.fill`."""
     plan = ResponsePlan.of(matrix)
