@@ -1,4 +1,4 @@
-"""The ``remu`` command line: look into remu's files, fill binnings from CSV files.
+"""The ``remu`` command line: look into remu's files, fill binnings from event files.
 
 Commands
 --------
@@ -10,28 +10,57 @@ Commands
     object keyed by file name; numbers that JSON cannot hold (infinite bin edges,
     NaN) are written as the strings ``"inf"``, ``"-inf"`` and ``"nan"``, which
     Python's ``float()`` reads back.
-``remu fill BINNING.yml EVENTS.csv [...] -o OUT``
-    Fill a binning from CSV files and write the values, entries and sums of
+``remu fill BINNING.yml EVENTS [...] -o OUT``
+    Fill a binning from event files and write the values, entries and sums of
     squared weights to ``OUT``, exactly that file. Its suffix chooses the format:
     ``.npz`` (with the binning's YAML inside) or ``.csv``; any other suffix is
-    refused before anything is read. ``--plot FIG.png`` also draws the values. When
-    no event of a file lands in the binning, a warning on stderr says so.
+    refused before anything is read. The events are
+
+    * ROOT trees, named as uproot users do: ``FILE.root:TREE`` (``FILE.root`` alone
+      when the file holds one tree; wildcards such as ``"mc/*.root:events"``,
+      quoted so that uproot expands them). They are streamed chunk by chunk in
+      constant memory (``pip install 'remu[root]'``).
+    * Parquet files: ``FILE.parquet`` (or ``.parq``, ``.pq``), a wildcard of them,
+      or a directory of Parquet partitions (hive-style ``key=value`` directories
+      become columns); read batch by batch with pyarrow (``pip install
+      'remu[dask]'``, which brings pandas and pyarrow).
+    * anything else: CSV files (a header line of column names), read by remu.
+
+    A wildcard that matches no file is an error. ``--weightfield`` names the
+    weight column (after ``--rename``), multiplied by ``--weight``. ``--plot
+    FIG.png`` also draws the values. When events were read from an input but none
+    of them landed in the binning, a warning on stderr says so.
+
+    ``--scheduler ADDRESS`` fills the ROOT and Parquet inputs on a Dask cluster:
+    ``ADDRESS`` is a scheduler's address (``tcp://host:8786``, what
+    ``distributed.Client`` accepts), ``local`` starts a ``distributed.LocalCluster``
+    on this machine for the run, ``local:N`` one with ``N`` single-threaded worker
+    processes. ROOT files are then read with ``uproot.dask``, Parquet files with
+    ``dask.dataframe.read_parquet``; each partition is binned on a worker and only
+    the binned sums travel back. The workers must see the files under the same
+    paths (relative paths are made absolute). CSV files are always read here.
+    ``--progress`` shows progress bars on stderr (``pip install 'remu[progress]'``).
 ``remu --version``
     The version.
 
 Every error (a missing or malformed file, a YAML syntax error or unknown tag, a
-missing CSV column) is one line on stderr naming the file, without a traceback,
-and the exit status is 2.
+missing column or branch, a missing optional package, a scheduler that cannot be
+reached) is one line on stderr naming the file, without a traceback, and the exit
+status is 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import glob
 import json
 import math
 import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -57,7 +86,7 @@ def _yaml_error(path: Path, error: yaml.YAMLError) -> str:
     return f"{where}: {_one_line(problem)}"
 
 
-def _fail(path: Path, error: BaseException) -> NoReturn:
+def _fail(path: Path | str, error: BaseException) -> NoReturn:
     """Raise the one-line :class:`CommandError` for an error met while handling ``path``."""
     if isinstance(error, yaml.YAMLError):
         raise CommandError(_yaml_error(path, error)) from error
@@ -224,9 +253,168 @@ def _parse_rename(pairs: Sequence[str]) -> dict[str, str]:
     return rename
 
 
+#: ``FILE.root`` or ``FILE.root:TREE`` (the file part may hold wildcards or a URL)
+_ROOT_INPUT = re.compile(r"^(?P<path>.*?\.root)(?::(?P<tree>[^:]*))?$", re.IGNORECASE)
+_PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
+
+
+@dataclass
+class _Input:
+    """One event input of ``remu fill``: its kind, as given, and what to open."""
+
+    kind: str  # "csv", "root" or "parquet"
+    name: str
+    source: str
+
+
+def _local(path: str) -> bool:
+    return "://" not in path
+
+
+def _check_matches(name: str, path: str) -> None:
+    """A local path that exists, or a wildcard that matches (else a one-line error)."""
+    if not _local(path):
+        return
+    if glob.has_magic(path):
+        if not glob.glob(path, recursive=True):
+            msg = f"{name}: no file matches {path}"
+            raise CommandError(msg)
+    elif not os.path.exists(path):
+        msg = f"{name}: no such file: {path}"
+        raise CommandError(msg)
+
+
+def _classify(name: str) -> _Input:
+    """What kind of input ``name`` is; ROOT and Parquet paths are checked and made absolute."""
+    root = _ROOT_INPUT.match(name)
+    if root:
+        path = root.group("path")
+        _check_matches(name, path)
+        absolute = os.path.abspath(path) if _local(path) else path
+        tree = root.group("tree")
+        return _Input("root", name, absolute if tree is None else f"{absolute}:{tree}")
+    if name.lower().endswith(_PARQUET_SUFFIXES) or os.path.isdir(name):
+        _check_matches(name, name)
+        return _Input("parquet", name, os.path.abspath(name) if _local(name) else name)
+    return _Input("csv", name, name)
+
+
+@contextlib.contextmanager
+def _scheduler(address: str | None) -> Iterator[Any]:
+    """The ``distributed.Client`` of ``--scheduler`` (``None`` without one), closed after."""
+    if address is None:
+        yield None
+        return
+    try:
+        from remu._optional import optional_import
+
+        distributed = optional_import("distributed", feature="--scheduler")
+    except ImportError as error:
+        raise CommandError(_one_line(str(error))) from error
+    with contextlib.ExitStack() as stack:
+        try:
+            if address == "local" or address.startswith("local:"):
+                workers = address.partition(":")[2]
+                if workers and not (workers.isdigit() and int(workers) > 0):
+                    msg = f"--scheduler {address}: local:N takes a positive number of workers"
+                    raise CommandError(msg)
+                cluster = stack.enter_context(
+                    distributed.LocalCluster(
+                        n_workers=int(workers) if workers else None,
+                        threads_per_worker=1 if workers else None,
+                        processes=True,
+                        dashboard_address=None,
+                        scheduler_kwargs={"dashboard_address": ":0"},
+                    )
+                )
+                client = stack.enter_context(distributed.Client(cluster))
+            else:
+                client = stack.enter_context(distributed.Client(address))
+        except (OSError, ValueError, TypeError) as error:
+            msg = f"--scheduler {address}: cannot connect to a Dask scheduler: {error}"
+            raise CommandError(_one_line(msg)) from error
+        yield client
+
+
+def _warn_none_landed(name: str, binning_path: Path, n_read: int) -> None:
+    events = f"the {n_read} events" if n_read > 1 else "the 1 event"
+    print(
+        f"remu fill: warning: none of {events} of {name} landed in the binning "
+        f"{binning_path} (check the variables and the bin edges)",
+        file=sys.stderr,
+    )
+
+
+def _fill_csv(
+    target: Any, item: _Input, args: argparse.Namespace, rename: dict[str, str]
+) -> tuple[int, int]:
+    """Fill one CSV file; returns the events read and those that landed."""
+    read = []
+
+    def count(data: Any, read: list[int] = read) -> Any:
+        read.append(len(data))
+        return data
+
+    before = int(target.get_entries_as_ndarray().sum())
+    target.fill_from_csv_file(
+        item.source,
+        weightfield=args.weightfield,
+        weight=args.weight,
+        rename=rename or None,
+        cut_function=count,
+    )
+    return sum(read), int(target.get_entries_as_ndarray().sum()) - before
+
+
+def _fill_file(
+    target: Any, item: _Input, args: argparse.Namespace, rename: dict[str, str], client: Any
+) -> tuple[int, int]:
+    """Fill one ROOT or Parquet input; returns the events read and those that landed."""
+    from remu._binning.fill import FillPlan
+
+    plan = FillPlan(target)
+    progress = bool(args.progress)
+    if item.kind == "root":
+        from remu._sources.root import fill_from_root
+        from remu.errors import MissingVariableError
+
+        try:
+            fill_from_root(
+                plan,
+                item.source,
+                args.weightfield,
+                args.weight,
+                rename or None,
+                dask=client is not None,
+                progress=progress,
+            )
+        except KeyError as error:
+            if isinstance(error, MissingVariableError):
+                raise
+            # uproot's KeyInFileError (no such tree): its str() says what the file holds
+            msg = f"{item.name}: {_one_line(str(error))}"
+            raise CommandError(msg) from error
+    else:
+        from remu._sources.parquet import fill_from_parquet
+
+        fill_from_parquet(
+            plan,
+            item.source,
+            args.weightfield,
+            args.weight,
+            rename or None,
+            dask=client is not None,
+            progress=progress,
+        )
+    n_read = plan.events_filled
+    outside = plan.outside_counts[0] if plan.outside_counts else 0
+    return n_read, n_read - outside
+
+
 def _fill(args: argparse.Namespace) -> int:
     from remu._formats.histogram import SUFFIXES, FilledHistogram, write_histogram
     from remu._formats.yaml_codec import dump
+    from remu._progress import progress_bar
 
     out = Path(args.output)
     if out.suffix.lower() not in SUFFIXES:
@@ -241,34 +429,31 @@ def _fill(args: argparse.Namespace) -> int:
     except _ERRORS as error:
         _fail(binning_path, error)
     rename = _parse_rename(args.rename)
-    for name in args.events:
-        path = Path(name)
-        read = []
-
-        def count(data: Any, read: list[int] = read) -> Any:
-            read.append(len(data))
-            return data
-
-        before = int(target.get_entries_as_ndarray().sum())
-        try:
-            target.fill_from_csv_file(
-                str(path),
-                weightfield=args.weightfield,
-                weight=args.weight,
-                rename=rename or None,
-                cut_function=count,
-            )
-        except _ERRORS as error:
-            _fail(path, error)
-        landed = int(target.get_entries_as_ndarray().sum()) - before
-        n_read = sum(read)
-        if landed == 0 and n_read > 0:
-            events = f"the {n_read} events" if n_read > 1 else "the 1 event"
-            print(
-                f"remu fill: warning: none of {events} of {path} landed in the binning "
-                f"{binning_path} (check the variables and the bin edges)",
-                file=sys.stderr,
-            )
+    inputs = [_classify(name) for name in args.events]
+    n_csv = sum(item.kind == "csv" for item in inputs)
+    try:
+        # one bar over the CSV files; ROOT and Parquet inputs bring their own
+        csv_bar = progress_bar(
+            bool(args.progress) and n_csv > 0, total=n_csv, desc="reading CSV", unit="file"
+        )
+    except ImportError as error:
+        msg = f"--progress: {_one_line(str(error))}"
+        raise CommandError(msg) from error
+    with _scheduler(args.scheduler) as client, csv_bar:
+        for item in inputs:
+            try:
+                if item.kind == "csv":
+                    n_read, landed = _fill_csv(target, item, args, rename)
+                    csv_bar.update(1)
+                else:
+                    n_read, landed = _fill_file(target, item, args, rename, client)
+            except ImportError as error:
+                msg = f"{item.name}: {_one_line(str(error))}"
+                raise CommandError(msg) from error
+            except _ERRORS as error:
+                _fail(Path(item.name) if item.kind == "csv" else item.name, error)
+            if landed == 0 and n_read > 0:
+                _warn_none_landed(item.name, binning_path, n_read)
     values = target.get_values_as_ndarray()
     entries = target.get_entries_as_ndarray()
     sumw2 = target.get_sumw2_as_ndarray()
@@ -334,19 +519,58 @@ def build_parser() -> argparse.ArgumentParser:
     )
     info.set_defaults(func=_info)
 
-    fill = sub.add_parser("fill", help="fill a binning from CSV files")
+    fill = sub.add_parser(
+        "fill",
+        help="fill a binning from CSV, ROOT or Parquet files",
+        description=(
+            "Fill a binning from event files and write its values, entries and sums of "
+            "squared weights. Inputs: ROOT trees as FILE.root:TREE (wildcards allowed, "
+            "quoted: 'mc/*.root:events'), Parquet files (.parquet, .parq, .pq), "
+            "wildcards of them or directories of Parquet partitions, and CSV files "
+            "(anything else). A wildcard matching no file is an error."
+        ),
+        epilog=(
+            "--scheduler ADDRESS fills ROOT (uproot.dask) and Parquet "
+            "(dask.dataframe.read_parquet) inputs on a Dask cluster: ADDRESS is a "
+            "scheduler address such as tcp://host:8786, 'local' starts a "
+            "distributed.LocalCluster for this run, 'local:N' one with N worker "
+            "processes. Workers must see the files under the same paths. CSV files "
+            "are always read in this process. Needs pip install 'remu[dask]' "
+            "(and 'remu[root]' for ROOT files)."
+        ),
+    )
     fill.add_argument("binning", help="binning YAML file")
-    fill.add_argument("events", nargs="+", help="CSV files (header line with column names)")
+    fill.add_argument(
+        "events",
+        nargs="+",
+        metavar="EVENTS",
+        help="FILE.root:TREE, Parquet file or directory, or CSV file (header line of names)",
+    )
     fill.add_argument(
         "-o",
         "--output",
         required=True,
         help="the file to write, exactly: .npz (with the binning inside) or .csv",
     )
-    fill.add_argument("--weightfield", help="CSV column holding event weights")
+    fill.add_argument(
+        "--weightfield", help="column or branch holding event weights (its name after --rename)"
+    )
     fill.add_argument("--weight", type=float, default=1.0, help="weight factor (default 1)")
-    fill.add_argument("--rename", action="append", default=[], metavar="OLD=NEW")
+    fill.add_argument(
+        "--rename",
+        action="append",
+        default=[],
+        metavar="OLD=NEW",
+        help="read column or branch OLD as binning variable NEW (repeatable)",
+    )
     fill.add_argument("--plot", metavar="FIG.png", help="also plot the filled values")
+    fill.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="fill ROOT and Parquet inputs on this Dask scheduler (tcp://host:8786), "
+        "or on a LocalCluster started for the run ('local', 'local:N' for N workers)",
+    )
+    fill.add_argument("--progress", action="store_true", help="show progress bars on stderr (tqdm)")
     fill.set_defaults(func=_fill)
     return parser
 

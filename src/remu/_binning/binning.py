@@ -23,6 +23,7 @@ from remu._binning.events import Columns, SingleEventColumns
 from remu._binning.phasespace import PhaseSpace
 from remu._binning.reprs import format_repr
 from remu._formats.yaml_tags import DummyBins, RemuYAMLObject
+from remu._progress import ProgressLike
 from remu.errors import InputError, RemuWarning
 
 __all__ = ["Binning", "LazyBins"]
@@ -360,6 +361,7 @@ class Binning(RemuYAMLObject):
         rename: Mapping[str, str] | None = None,
         *,
         compute: bool = True,
+        progress: ProgressLike = False,
     ) -> Any:
         """Fill events into the binning.
 
@@ -385,6 +387,11 @@ class Binning(RemuYAMLObject):
             the same structure holding only these events. Compute several such
             fills in one pass with ``dask.compute(...)`` and add the results
             (``binning + result``).
+        progress : bool or dict
+            Dask events only: ``True`` shows a tqdm bar advancing by partition
+            (``pip install 'remu[progress]'``); a dict passes options to tqdm
+            (``{"file": sys.stdout}``). In-memory events are filled in one pass,
+            without a bar.
 
         Returns
         -------
@@ -427,7 +434,13 @@ class Binning(RemuYAMLObject):
         array([4, 5])
         """
         return _fill.fill(
-            self, event, weight=weight, raise_error=raise_error, rename=rename, compute=compute
+            self,
+            event,
+            weight=weight,
+            raise_error=raise_error,
+            rename=rename,
+            compute=compute,
+            progress=progress,
         )
 
     def fill_data_index(self, i: int, weight: Any = 1.0) -> None:
@@ -450,7 +463,10 @@ class Binning(RemuYAMLObject):
             self.sumw2_array[i] += (w**2).sum()
 
     def fill_from_csv_file(self, *args: Any, **kwargs: Any) -> None:
-        """Fill from CSV file(s); see :meth:`fill_multiple_from_csv_file`."""
+        """Fill from CSV file(s); see :meth:`fill_multiple_from_csv_file`.
+
+        ``progress=True`` (keyword only) shows a bar advancing file by file.
+        """
         type(self).fill_multiple_from_csv_file([self], *args, **kwargs)
 
     def fill_from_root(
@@ -467,6 +483,7 @@ class Binning(RemuYAMLObject):
         dask: bool = False,
         compute: bool = True,
         raise_error: bool = False,
+        progress: ProgressLike = False,
         **uproot_options: Any,
     ) -> Any:
         """Fill from ROOT files of any size, reading only the branches needed.
@@ -504,6 +521,10 @@ class Binning(RemuYAMLObject):
             computes to a new binning holding only these events (as :meth:`fill`).
         raise_error : bool
             Raise ``ValueError`` and fill nothing if an entry lies outside.
+        progress : bool or dict
+            ``True`` shows a tqdm bar (``pip install 'remu[progress]'``) advancing
+            chunk by chunk by the entries read (by partition with ``dask=True``);
+            a dict passes options to tqdm.
         **uproot_options
             Passed to ``uproot.iterate`` / ``uproot.dask``.
 
@@ -551,6 +572,7 @@ class Binning(RemuYAMLObject):
             dask=dask,
             compute=compute,
             raise_error=raise_error,
+            progress=progress,
             **uproot_options,
         )
 
@@ -565,6 +587,8 @@ class Binning(RemuYAMLObject):
         cut_function: Callable[[np.ndarray], np.ndarray] = _identity,
         buffer_csv_files: bool = False,
         chunksize: int = 10000,
+        *,
+        progress: ProgressLike = False,
         **kwargs: Any,
     ) -> None:
         """Parse CSV file(s) once and fill every binning in ``binnings``.
@@ -585,8 +609,17 @@ class Binning(RemuYAMLObject):
             Cache the parsed file for the rest of the process (keyed by name).
         chunksize : int
             Rows parsed at a time.
+        progress : bool or dict
+            ``True`` shows a tqdm bar advancing file by file (``pip install
+            'remu[progress]'``); a dict passes options to tqdm.
         **kwargs
             Passed to :meth:`fill` (e.g. ``raise_error``).
+
+        Notes
+        -----
+        After each file, the ``remu.binning`` logger reports at INFO the number
+        of events and how many fell outside each binning, and warns when no event
+        landed in a binning.
         """
         from remu._formats.csv_events import fill_multiple_from_csv_file
 
@@ -600,6 +633,7 @@ class Binning(RemuYAMLObject):
             cut_function=cut_function,
             buffer_csv_files=buffer_csv_files,
             chunksize=chunksize,
+            progress=progress,
             **kwargs,
         )
 

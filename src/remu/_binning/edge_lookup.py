@@ -10,7 +10,7 @@ two steps (a few ns per value). The result is always exactly what
 ``np.searchsorted(edges, x, side)`` gives: the table only decides where the
 steps start, and every step compares with the real edges. Edges so uneven that
 a cell would need more than :data:`MAX_STEPS` steps fall back to
-``np.searchsorted``.
+``np.searchsorted`` (logged once per edge array at INFO by ``remu.binning``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+
+from remu._logging import get_logger
 
 __all__ = ["MAX_STEPS", "bin_indices"]
 
@@ -28,6 +30,8 @@ _CELLS_PER_BIN = (4, 16, 64)
 _MAX_CELLS = 1 << 18
 #: below this many values the table is not worth building
 _MIN_VALUES = 256
+
+_LOG = get_logger("binning")
 
 
 class _Table:
@@ -100,6 +104,14 @@ def _table(key: bytes, right: bool) -> _Table | None:
             return table
         if cells == _MAX_CELLS:
             break
+    # called once per edge array (the table is cached): cheap to report
+    _LOG.info(
+        "bin edges from %g to %g (%d bins) are too uneven for the look-up table: events "
+        "are looked up by binary search (np.searchsorted), which is slower",
+        float(finite[0]),
+        float(finite[-1]),
+        nbins,
+    )
     return None
 
 

@@ -5,16 +5,27 @@ each) through the module-level ``remu.binning.mapper``, so that
 ``binning.mapper = pool.map`` parallelises the look-ups. The weights are then
 added with :func:`numpy.add.at`, in event order, so the sums are bit-identical to
 filling the events one at a time.
+
+Fills report to the ``remu.binning`` (and, for response matrices,
+``remu.migration``) logger: a fill from files or from a Dask collection logs the
+number of events and how many fell outside each histogram at INFO, and a WARNING
+when events were read but none landed in a histogram. An in-memory ``fill`` (often
+called once per event) logs the same counts at DEBUG only, and counts nothing
+unless DEBUG is enabled.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from remu._binning.events import Columns, MaterialisedColumns, as_columns
+from remu._logging import get_logger
+from remu._progress import ProgressLike
 from remu._sources.detect import uses_dask
 from remu._state import get_mapper
 
@@ -31,7 +42,10 @@ __all__ = [
     "data_index_chunks",
     "fill",
     "normalise_weight",
+    "report_fill",
 ]
+
+_LOG = get_logger("binning")
 
 CHUNK_SIZE = 1 << 16
 #: look-up chunks of a partial fill (on Dask workers): their temporaries stay below
@@ -120,26 +134,28 @@ def accumulate_arrays(
     arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
     chunks: list[np.ndarray],
     weight: float | np.ndarray,
-) -> None:
+) -> int:
     """Add weighted events with the given data-index chunks to ``(values, entries, sumw2)``.
 
     The additions run in event order (:func:`numpy.add.at`), so the sums are
     bit-identical to filling the events one at a time. ``arrays`` is ``None`` for a
-    dummy binning, which accepts only events outside it.
+    dummy binning, which accepts only events outside it. Returns the number of
+    events outside (data index -1), known from the selection of those inside.
     """
     if arrays is None:
         if any((c >= 0).any() for c in chunks):
             msg = "Cannot fill a dummy binning (it has no data arrays); use clone(dummy=False)."
             raise TypeError(msg)
-        return
+        return sum(len(c) for c in chunks)
     values, entries, sumw2 = arrays
     scalar = np.ndim(weight) == 0
     with np.errstate(under="ignore"):
         w2 = weight * weight if scalar else None
-    offset = 0
+    offset = outside = 0
     for chunk in chunks:
         inside = chunk >= 0
         index = chunk[inside] if not inside.all() else chunk
+        outside += len(chunk) - len(index)
         if scalar:
             np.add.at(values, index, weight)
             np.add.at(sumw2, index, w2)
@@ -152,6 +168,7 @@ def accumulate_arrays(
                 np.add.at(sumw2, index, w * w)
         np.add.at(entries, index, 1)
         offset += len(chunk)
+    return outside
 
 
 def data_arrays(binning: Binning) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -161,9 +178,12 @@ def data_arrays(binning: Binning) -> tuple[np.ndarray, np.ndarray, np.ndarray] |
     return binning.value_array, binning.entries_array, binning.sumw2_array
 
 
-def accumulate(binning: Binning, chunks: list[np.ndarray], weight: float | np.ndarray) -> None:
-    """Add the weighted events with the given data-index chunks into the binning's arrays."""
-    accumulate_arrays(data_arrays(binning), chunks, weight)
+def accumulate(binning: Binning, chunks: list[np.ndarray], weight: float | np.ndarray) -> int:
+    """Add the weighted events with the given data-index chunks into the binning's arrays.
+
+    Returns the number of events outside the binning.
+    """
+    return accumulate_arrays(data_arrays(binning), chunks, weight)
 
 
 @dataclass
@@ -238,6 +258,62 @@ def _bincount_sums(
     return values[1:], entries, sumw2[1:], int(counts[0])
 
 
+def report_fill(
+    area: str,
+    source: str,
+    events: int,
+    labels: Sequence[str],
+    outside: Sequence[int],
+    *,
+    bulk: bool = True,
+) -> None:
+    """Log how many of the events of a fill landed outside each histogram.
+
+    Parameters
+    ----------
+    area : str
+        The logger below ``remu`` (``"binning"``, ``"migration"``).
+    source : str
+        Where the events came from (a file name, ``"Dask DataFrame"``, ...).
+    events : int
+        The number of events filled (after cuts).
+    labels : sequence of str
+        The histograms, e.g. ``["binning"]`` or ``["truth binning", ...]``.
+    outside : sequence of int
+        Per histogram, the events outside it.
+    bulk : bool
+        A fill from files or Dask (INFO, and a WARNING when no event landed in a
+        histogram) or an in-memory fill (DEBUG only).
+
+    Examples
+    --------
+    Nothing is printed unless the application configures logging:
+
+    >>> report_fill("binning", "ev.csv", 3, ["binning"], [1])
+    """
+    log = get_logger(area)
+    if bulk and events > 0:
+        empty = [label for label, k in zip(labels, outside, strict=True) if k >= events]
+        if empty:
+            log.warning(
+                "none of the %d events of %s landed in the %s (check the variable names, "
+                "the renaming and the bin edges)",
+                events,
+                source,
+                " or the ".join(empty),
+            )
+            return
+    level = logging.INFO if bulk else logging.DEBUG
+    if log.isEnabledFor(level):
+        if events == 0:
+            log.log(level, "%s: no events to fill", source)
+            return
+        detail = ", ".join(
+            f"{k} outside the {label}" for label, k in zip(labels, outside, strict=True)
+        )
+        log.log(level, "%s: filled %d events (%s)", source, events, detail)
+
+
 class FillPlan:
     """Histograms filled together from the same events, and how their bins are found.
 
@@ -248,12 +324,34 @@ class FillPlan:
     binnings.
     """
 
+    #: the logger (below ``remu``) that reports this plan's fills
+    log_area = "binning"
+    #: events filled through this plan so far, and per histogram those outside it
+    #: (counted by :meth:`add_partial` and by ``fill_columns(..., count=True)``)
+    events_filled = 0
+    outside_counts: tuple[int, ...] = ()
+
     def __init__(self, binning: Binning) -> None:
         self.binning = binning
 
     def histograms(self) -> list[Binning]:
         """The binnings filled, in the order their ``raise_error`` checks run."""
         return [self.binning]
+
+    def labels(self) -> list[str]:
+        """The histograms' names in log messages, in the order of :meth:`histograms`."""
+        return ["binning"]
+
+    def tally(self, events: int, outside: Sequence[int]) -> None:
+        """Count ``events`` filled, ``outside[k]`` of them outside histogram ``k``."""
+        before = self.outside_counts or (0,) * len(outside)
+        self.outside_counts = tuple(a + int(b) for a, b in zip(before, outside, strict=True))
+        self.events_filled += int(events)
+
+    def report(self, source: str, *, bulk: bool = True) -> None:
+        """Log the counts of :meth:`tally` (see :func:`report_fill`)."""
+        outside = self.outside_counts or (0,) * len(self.labels())
+        report_fill(self.log_area, source, self.events_filled, self.labels(), outside, bulk=bulk)
 
     def required_variables(self) -> set[str] | None:
         """The binning variables the look-ups read (``None``: not known)."""
@@ -268,20 +366,27 @@ class FillPlan:
         return type(self)(self.binning.clone(dummy=True))
 
     # -- filling ------------------------------------------------------------------------
-    def fill_columns(self, cols: Columns, weight: Any, raise_error: bool) -> None:
+    def fill_columns(
+        self, cols: Columns, weight: Any, raise_error: bool, *, count: bool = False
+    ) -> None:
         """Fill the events in place, histogram by histogram, in event order.
 
         Each histogram's ``raise_error`` check runs just before it is filled, and
-        the weights are checked before the first histogram is filled.
+        the weights are checked before the first histogram is filled. With
+        ``count``, the events and those outside each histogram are tallied (the
+        accumulation counts them anyway: this costs nothing).
         """
         w: float | np.ndarray | None = None
+        outside = []
         for hist, chunks in zip(self.histograms(), self.index_chunks(cols), strict=True):
             if raise_error and any((c < 0).any() for c in chunks):
                 msg = "Event not part of binning!"
                 raise ValueError(msg)
             if w is None:
                 w = normalise_weight(weight, cols.n)
-            accumulate(hist, chunks, w)
+            outside.append(accumulate(hist, chunks, w))
+        if count:
+            self.tally(cols.n, outside)
         self.after_fill()
 
     def partial(self, cols: Columns, weight: Any) -> PartialFill:
@@ -332,6 +437,8 @@ class FillPlan:
             hist.value_array += partial.values[k]
             hist.entries_array += partial.entries[k]
             hist.sumw2_array += partial.sumw2[k]
+        if partial.entries:
+            self.tally(int(partial.entries[0].sum()) + partial.outside[0], partial.outside)
         self.after_fill()
 
     def after_fill(self) -> None:
@@ -353,6 +460,7 @@ def fill(
     rename: Any = None,
     *,
     compute: bool = True,
+    progress: ProgressLike = False,
 ) -> Any:
     """Implementation of :meth:`Binning.fill`."""
     if uses_dask(event, weight):
@@ -365,6 +473,7 @@ def fill(
             raise_error=raise_error,
             rename=rename,
             compute=compute,
+            progress=progress,
         )
     if not compute:
         msg = "compute=False needs a Dask collection of events (a lazy fill)"
@@ -376,5 +485,7 @@ def fill(
     if raise_error and any((c < 0).any() for c in chunks):
         msg = "Event not part of binning!"
         raise ValueError(msg)
-    accumulate(binning, chunks, normalise_weight(weight, cols.n))
+    outside = accumulate(binning, chunks, normalise_weight(weight, cols.n))
+    if _LOG.isEnabledFor(logging.DEBUG):
+        report_fill("binning", "fill", cols.n, ["binning"], [outside], bulk=False)
     return None

@@ -16,7 +16,9 @@ right number of commas on each) is checked on the raw bytes first. Anything else
 (:func:`numpy.loadtxt`, chunk by chunk), which also writes every error message,
 naming the file and line, so that the errors do not depend on which reader ran.
 Small files (below 256 kB) are read with NumPy unless pandas is already imported:
-importing pandas takes longer than reading them.
+importing pandas takes longer than reading them. When a large file goes to the
+slower NumPy reader (pandas is not installed, or it cannot take the file), the
+``remu.binning`` logger says so at INFO.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.lib import recfunctions
 
+from remu._logging import get_logger
+from remu._progress import ProgressLike, progress_bar
 from remu.errors import MissingFieldError, MissingVariableError
 
 if TYPE_CHECKING:
@@ -53,6 +57,8 @@ PANDAS_MIN_BYTES = 1 << 18
 _PLAIN_BYTES = b"0123456789+-.eE, \n\r" + b"nNaAiIfFtTyY"
 #: Spellings of NaN that both readers take (NumPy takes every case of "nan").
 _NAN_SPELLINGS = ["nan", "naN", "nAn", "nAN", "Nan", "NaN", "NAn", "NAN"]
+
+_LOG = get_logger("binning")
 
 
 def _columns(header: str, name: str) -> list[str]:
@@ -146,6 +152,11 @@ def _pandas(size: int) -> ModuleType | None:
             if READER == "auto" and size < PANDAS_MIN_BYTES:
                 return None
             if importlib.util.find_spec("pandas") is None:
+                _LOG.info(
+                    "pandas is not installed: reading CSV files of %d bytes with NumPy's "
+                    "slower reader (pip install 'remu[pandas]')",
+                    size,
+                )
                 return None
         import pandas
 
@@ -254,6 +265,11 @@ def read_csv_file(filename: Any, chunksize: int = 10000) -> np.ndarray:
             data = _read_with_pandas(pandas, name, raw)
             if data is not None:
                 return data
+            _LOG.info(
+                "%s is not a plain file of numbers for pandas' reader (or pandas refused "
+                "it): reading it with NumPy's slower reader",
+                name,
+            )
     return _read_with_numpy(name, chunksize)
 
 
@@ -279,28 +295,76 @@ def fill_multiple_from_csv_file(
     cut_function: Callable[[np.ndarray], np.ndarray] | None = None,
     buffer_csv_files: bool = False,
     chunksize: int = 10000,
+    *,
+    progress: ProgressLike = False,
+    labels: Sequence[str] | None = None,
+    log_area: str = "binning",
     **kwargs: Any,
 ) -> None:
-    """Implementation of :meth:`Binning.fill_multiple_from_csv_file`."""
+    """Implementation of :meth:`Binning.fill_multiple_from_csv_file`.
+
+    ``labels`` name the binnings in log messages (default ``"binning"``, or
+    ``"binning 1"``, ... for several), ``log_area`` the logger below ``remu``.
+    """
     if isinstance(filename, (list, tuple)):
         try:
             pairs = list(zip(filename, weight, strict=False))
         except TypeError:
             pairs = [(f, weight) for f in filename]
-        for name, w in pairs:
-            fill_multiple_from_csv_file(
-                binning_class,
-                binnings,
-                name,
-                weightfield=weightfield,
-                weight=w,
-                rename=rename,
-                cut_function=cut_function,
-                buffer_csv_files=buffer_csv_files,
-                chunksize=chunksize,
-                **kwargs,
-            )
+        with progress_bar(progress, total=len(pairs), desc="reading CSV", unit="file") as bar:
+            for name, w in pairs:
+                fill_multiple_from_csv_file(
+                    binning_class,
+                    binnings,
+                    name,
+                    weightfield=weightfield,
+                    weight=w,
+                    rename=rename,
+                    cut_function=cut_function,
+                    buffer_csv_files=buffer_csv_files,
+                    chunksize=chunksize,
+                    labels=labels,
+                    log_area=log_area,
+                    **kwargs,
+                )
+                bar.update(1)
         return
+    with progress_bar(progress, total=1, desc="reading CSV", unit="file") as bar:
+        _fill_one_file(
+            binning_class,
+            binnings,
+            filename,
+            weightfield,
+            weight,
+            rename,
+            cut_function,
+            buffer_csv_files,
+            chunksize,
+            labels,
+            log_area,
+            kwargs,
+        )
+        bar.update(1)
+
+
+def _entries_total(binning: Binning) -> int:
+    return 0 if binning.entries_array is None else int(binning.entries_array.sum())
+
+
+def _fill_one_file(
+    binning_class: type,
+    binnings: Sequence[Binning],
+    filename: Any,
+    weightfield: str | None,
+    weight: Any,
+    rename: Mapping[str, str] | None,
+    cut_function: Callable[[np.ndarray], np.ndarray] | None,
+    buffer_csv_files: bool,
+    chunksize: int,
+    labels: Sequence[str] | None,
+    log_area: str,
+    kwargs: dict[str, Any],
+) -> None:
     data = _load(binning_class, filename, buffer_csv_files, chunksize)
     if rename:
         data = recfunctions.rename_fields(data, dict(rename))
@@ -315,9 +379,22 @@ def fill_multiple_from_csv_file(
             )
             raise MissingFieldError(msg)
         weight = data[weightfield] * weight
+    n_events = len(data) if np.ndim(data) else 1
+    outside = []
     for binning in binnings:
+        before = _entries_total(binning)
         try:
             binning.fill(data, weight=weight, **kwargs)
         except MissingVariableError as err:
             msg = f"CSV file {os.fspath(filename)!r}: {err}"
             raise MissingFieldError(msg) from err
+        outside.append(n_events - (_entries_total(binning) - before))
+    if labels is None:
+        labels = (
+            ["binning"]
+            if len(binnings) == 1
+            else [f"binning {i + 1}" for i in range(len(binnings))]
+        )
+    from remu._binning.fill import report_fill
+
+    report_fill(log_area, f"CSV file {os.fspath(filename)}", n_events, labels, outside)

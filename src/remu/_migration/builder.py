@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from remu._formats.npz_response import write_response_npz
+from remu._progress import ProgressLike
 from remu._rng import RNGLike, as_generator
 from remu.errors import InputError
 
@@ -65,7 +66,12 @@ class ResponseMatrixArrayBuilder:
         self._nstat_used: int | None = None
 
     def add_matrix(
-        self, response_matrix: ResponseMatrix, weight: float = 1.0, *, rng: RNGLike = None
+        self,
+        response_matrix: ResponseMatrix,
+        weight: float = 1.0,
+        *,
+        rng: RNGLike = None,
+        progress: ProgressLike = False,
     ) -> None:
         """Convert a response matrix to arrays and store them.
 
@@ -77,6 +83,10 @@ class ResponseMatrixArrayBuilder:
             Weight of this matrix (e.g. of its detector variation).
         rng : None, int, Generator, optional
             Randomness of the ``nstat`` draws.
+        progress : bool or dict
+            ``True`` shows a tqdm bar over the ``nstat`` draws (``pip install
+            'remu[progress]'``); a dict passes options to tqdm. The other methods
+            only stack what was drawn here and need no bar.
 
         Raises
         ------
@@ -113,7 +123,7 @@ class ResponseMatrixArrayBuilder:
         filled = response_matrix.filled_truth_indices
         if nstat > 0:
             matrix = response_matrix.generate_random_response_matrices(
-                nstat, truth_indices=filled, rng=as_generator(rng)
+                nstat, truth_indices=filled, rng=as_generator(rng), progress=progress
             )
         else:
             matrix = response_matrix.get_response_matrix_as_ndarray(truth_indices=filled)[

@@ -10,6 +10,7 @@ events up itself, from the same converted columns.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,6 +18,8 @@ import numpy as np
 from remu._binning.cartesian import CartesianProductBinning
 from remu._binning.events import Columns, as_columns
 from remu._binning.fill import CHUNK_SIZE, FillPlan, data_index_chunks
+from remu._logging import get_logger
+from remu._progress import ProgressLike
 from remu._sources.detect import uses_dask
 
 if TYPE_CHECKING:
@@ -25,6 +28,8 @@ if TYPE_CHECKING:
     from .response import ResponseMatrix
 
 __all__ = ["ResponsePlan", "fill_matrix", "response_from_parts"]
+
+_LOG = get_logger("migration")
 
 
 def response_from_parts(response: Binning, reco: Binning, truth: Binning) -> bool:
@@ -90,8 +95,13 @@ class ResponsePlan(FillPlan):
         """The plan filling ``matrix`` in place."""
         return cls(matrix.truth_binning, matrix.reco_binning, matrix.response_binning, matrix)
 
+    log_area = "migration"
+
     def histograms(self) -> list[Binning]:
         return [self.truth, self.reco, self.response]
+
+    def labels(self) -> list[str]:
+        return ["truth binning", "reco binning", "response binning"]
 
     def required_variables(self) -> set[str] | None:
         names: set[str] = set()
@@ -152,6 +162,7 @@ def fill_matrix(
     rename: Any = None,
     *,
     compute: bool = True,
+    progress: ProgressLike = False,
 ) -> Any:
     """Implementation of :meth:`ResponseMatrix.fill`."""
     plan = ResponsePlan.of(matrix)
@@ -159,7 +170,13 @@ def fill_matrix(
         from remu._sources.dask_fill import fill_from_dask
 
         return fill_from_dask(
-            plan, event, weight=weight, raise_error=raise_error, rename=rename, compute=compute
+            plan,
+            event,
+            weight=weight,
+            raise_error=raise_error,
+            rename=rename,
+            compute=compute,
+            progress=progress,
         )
     if not compute:
         msg = "compute=False needs a Dask collection of events (a lazy fill)"
@@ -169,5 +186,8 @@ def fill_matrix(
     if cols is None:
         matrix._update_filled_indices()
         return None
-    plan.fill_columns(cols, weight, raise_error)
+    debug = _LOG.isEnabledFor(logging.DEBUG)
+    plan.fill_columns(cols, weight, raise_error, count=debug)
+    if debug:
+        plan.report("fill", bulk=False)
     return None

@@ -22,6 +22,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from remu._progress import ProgressLike, progress_bar
 from remu.errors import IllegalResponseError
 
 __all__ = [
@@ -380,8 +381,12 @@ def draw_response_matrices(
     params: StatParameters,
     size: int | Sequence[int] | None,
     rng: np.random.Generator,
+    *,
+    progress: ProgressLike = False,
 ) -> NDArray[np.float64]:
     """Draw response matrices from the posterior, all toys and bins at once.
+
+    The toys are drawn in batches (about 32 MB of temporaries each).
 
     Parameters
     ----------
@@ -389,6 +394,9 @@ def draw_response_matrices(
     size : None, int or tuple of int
         Toy dimensions.
     rng : numpy.random.Generator
+    progress : bool or dict
+        A tqdm bar advancing batch by batch, by the toys of the batch (see
+        :func:`remu._progress.progress_bar`). The draws do not depend on it.
 
     Returns
     -------
@@ -422,33 +430,36 @@ def draw_response_matrices(
     m_is_one = not idx_w.size and bool(np.all(m_fixed == 1.0))
     per_toy = max(1, n_reco * n_t)
     batch = max(1, _BATCH_ELEMENTS // per_toy)
-    for start in range(0, n_toys, batch):
-        stop = min(n_toys, start + batch)
-        t = stop - start
-        chunk = out[start:stop]
-        eff = rng.beta(beta1, beta2, size=(t, n_t))
-        if n_reco == 1:
-            chunk[...] = 1.0
-            total = np.ones((t, 1, n_t))
-        else:
-            total = _gammas_and_totals(chunk, alpha, 1, rng)
-        with np.errstate(under="ignore", over="ignore"):
-            # R = normalize(m * p * eff) with p = gamma / total, in as few passes
-            # over the (toys, reco, truth) array as possible.
-            chunk *= eff[:, np.newaxis, :] / total
-            if idx_w.size:
-                w = np.broadcast_to(mu, (t, n_reco + 1, n_t)).copy()
-                wf = w.reshape(t, -1)
-                wf[:, idx_w] = np.abs(
-                    mu.ravel()[idx_w] + sigma.ravel()[idx_w] * rng.standard_normal((t, idx_w.size))
-                )
-                chunk *= w[:, :-1, :] / w[:, -1:, :]
-            elif not m_is_one:
-                chunk *= m_fixed
-            # with unit weight ratios a column sums to eff * (1 +- rounding)
-            if not m_is_one or np.any(eff > 1.0 - 1e-12):
-                col = chunk.sum(axis=1)
-                over = col > 1.0
-                if np.any(over):
-                    chunk /= np.where(over, col, 1.0)[:, np.newaxis, :]
+    with progress_bar(progress, total=n_toys, desc="toy matrices", unit="toy") as bar:
+        for start in range(0, n_toys, batch):
+            stop = min(n_toys, start + batch)
+            t = stop - start
+            chunk = out[start:stop]
+            eff = rng.beta(beta1, beta2, size=(t, n_t))
+            if n_reco == 1:
+                chunk[...] = 1.0
+                total = np.ones((t, 1, n_t))
+            else:
+                total = _gammas_and_totals(chunk, alpha, 1, rng)
+            with np.errstate(under="ignore", over="ignore"):
+                # R = normalize(m * p * eff) with p = gamma / total, in as few passes
+                # over the (toys, reco, truth) array as possible.
+                chunk *= eff[:, np.newaxis, :] / total
+                if idx_w.size:
+                    w = np.broadcast_to(mu, (t, n_reco + 1, n_t)).copy()
+                    wf = w.reshape(t, -1)
+                    wf[:, idx_w] = np.abs(
+                        mu.ravel()[idx_w]
+                        + sigma.ravel()[idx_w] * rng.standard_normal((t, idx_w.size))
+                    )
+                    chunk *= w[:, :-1, :] / w[:, -1:, :]
+                elif not m_is_one:
+                    chunk *= m_fixed
+                # with unit weight ratios a column sums to eff * (1 +- rounding)
+                if not m_is_one or np.any(eff > 1.0 - 1e-12):
+                    col = chunk.sum(axis=1)
+                    over = col > 1.0
+                    if np.any(over):
+                        chunk /= np.where(over, col, 1.0)[:, np.newaxis, :]
+            bar.update(t)
     return out.reshape((*dims, n_reco, n_t))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from copy import deepcopy
@@ -14,6 +15,8 @@ from numpy.typing import ArrayLike, NDArray
 from remu._binning.binning import Binning
 from remu._binning.cartesian import CartesianProductBinning
 from remu._formats.npz_response import write_response_npz
+from remu._logging import get_logger
+from remu._progress import ProgressLike
 from remu._rng import RNGLike, as_generator
 from remu.errors import InputError, MissingVariableError
 
@@ -21,6 +24,8 @@ from . import posterior
 from .fill import fill_matrix
 
 __all__ = ["IndexOutOfRangeError", "ResponseMatrix"]
+
+_LOG = get_logger("migration")
 
 
 class IndexOutOfRangeError(InputError, IndexError):
@@ -187,6 +192,7 @@ class ResponseMatrix:
         rename: Mapping[str, str] | None = None,
         *,
         compute: bool = True,
+        progress: ProgressLike = False,
     ) -> Any:
         """Fill events into the truth, reco and response histograms.
 
@@ -219,6 +225,9 @@ class ResponseMatrix:
             binnings, nuisance and impossible indices) holding only these events;
             add it to this one with ``+``. With Dask events ``raise_error`` is
             checked for all three histograms before anything is filled.
+        progress : bool or dict
+            Dask events only: ``True`` shows a tqdm bar advancing by partition
+            (``pip install 'remu[progress]'``); a dict passes options to tqdm.
 
         Returns
         -------
@@ -240,7 +249,9 @@ class ResponseMatrix:
         >>> resp.get_truth_entries_as_ndarray(), resp.get_reco_entries_as_ndarray()
         (array([1, 2]), array([1, 1]))
         """
-        return fill_matrix(self, event, weight, raise_error, rename, compute=compute)
+        return fill_matrix(
+            self, event, weight, raise_error, rename, compute=compute, progress=progress
+        )
 
     def fill_from_csv_file(self, *args: Any, **kwargs: Any) -> None:
         """Fill events from CSV file(s), parsing each file once for all three histograms.
@@ -251,17 +262,31 @@ class ResponseMatrix:
             As :meth:`remu.binning.Binning.fill_from_csv_file`: ``filename``
             (str or list of str), ``weightfield=None``, ``weight=1.0``,
             ``rename=None``, ``cut_function=lambda x: x``,
-            ``buffer_csv_files=False``, ``chunksize=10000``; other keywords go
-            to ``fill`` (e.g. ``raise_error``).
+            ``buffer_csv_files=False``, ``chunksize=10000``, ``progress=False``
+            (``True``: a tqdm bar advancing file by file); other keywords go to
+            ``fill`` (e.g. ``raise_error``).
 
         Raises
         ------
         RuntimeError
             If the filled matrix is inconsistent (negative weights, more
             reconstructed than true weight).
+
+        Notes
+        -----
+        After each file, the ``remu.migration`` logger reports at INFO the number
+        of events and how many fell outside the truth, reco and response binnings,
+        and warns when no event landed in one of them.
         """
-        Binning.fill_multiple_from_csv_file(
-            [self.truth_binning, self.reco_binning, self.response_binning], *args, **kwargs
+        from remu._formats.csv_events import fill_multiple_from_csv_file
+
+        fill_multiple_from_csv_file(
+            Binning,
+            [self.truth_binning, self.reco_binning, self.response_binning],
+            *args,
+            labels=["truth binning", "reco binning", "response binning"],
+            log_area="migration",
+            **kwargs,
         )
         self._fix_rounding_errors()
         self._update_filled_indices()
@@ -309,8 +334,9 @@ class ResponseMatrix:
             (``"file.root:tree"``, wildcards, lists, ``{path: tree}``),
             ``weightfield=None``, ``weight=1.0``, ``rename=None``,
             ``cut_function=None`` and the keywords ``branches``, ``flatten``,
-            ``step_size``, ``dask``, ``compute``, ``raise_error``. The branches
-            read are the truth and reco variables, ``weightfield`` and ``branches``.
+            ``step_size``, ``dask``, ``compute``, ``raise_error``, ``progress``.
+            The branches read are the truth and reco variables, ``weightfield``
+            and ``branches``.
 
         Returns
         -------
@@ -746,6 +772,7 @@ class ResponseMatrix:
         impossible_indices: Iterable[int] | None = None,
         truth_indices: ArrayLike | None = None,
         rng: RNGLike = None,
+        progress: ProgressLike = False,
     ) -> NDArray[np.float64]:
         """Draw response matrices from the posterior (all toys at once).
 
@@ -763,6 +790,10 @@ class ResponseMatrix:
         rng : None, int, Generator, optional
             Source of randomness; ``None`` seeds from NumPy's global state, so
             ``np.random.seed`` makes the draw reproducible.
+        progress : bool or dict
+            ``True`` shows a tqdm bar (``pip install 'remu[progress]'``) advancing
+            by the toys of each batch (batches of about 32 MB); a dict passes
+            options to tqdm. The draws do not depend on it.
 
         Returns
         -------
@@ -781,7 +812,13 @@ class ResponseMatrix:
         params = self._get_stat_error_parameters(
             expected_weight, nuisance_indices, impossible_indices, truth_indices
         )
-        toys = posterior.draw_response_matrices(params, size, as_generator(rng))
+        toys = posterior.draw_response_matrices(params, size, as_generator(rng), progress=progress)
+        if _LOG.isEnabledFor(logging.INFO):
+            _LOG.info(
+                "drew %d toy response matrices of %d reco x %d truth bins",
+                int(np.prod(toys.shape[:-2], dtype=np.int64)),
+                *toys.shape[-2:],
+            )
         if shape is None:
             return toys
         dims = toys.shape[:-2]
@@ -820,6 +857,7 @@ class ResponseMatrix:
         sparse: bool = True,
         *,
         rng: RNGLike = None,
+        progress: ProgressLike = False,
     ) -> None:
         """Write the matrix as an ``.npz`` file for ``likelihood.ResponseMatrixPredictor``.
 
@@ -836,6 +874,9 @@ class ResponseMatrix:
             Store only truth bins with entries (``sparse_indices``, ``is_sparse``).
         rng : None, int, Generator, optional
             Randomness for ``nstat`` draws.
+        progress : bool or dict
+            A tqdm bar over the ``nstat`` draws, as for
+            :meth:`generate_random_response_matrices`.
 
         Examples
         --------
@@ -852,7 +893,9 @@ class ResponseMatrix:
         if nstat is None:
             matrices = self.get_mean_response_matrix_as_ndarray()[np.newaxis]
         else:
-            matrices = self.generate_random_response_matrices(size=nstat, rng=rng)
+            matrices = self.generate_random_response_matrices(
+                size=nstat, rng=rng, progress=progress
+            )
         truth_entries = self.get_truth_entries_as_ndarray()
         sparse_indices = None
         if sparse:

@@ -10,6 +10,11 @@ binnings in the calling process. The events never leave the workers.
 
 The tasks run on the current Dask scheduler: the ``distributed.Client`` that was
 created last (a client makes itself the default), or Dask's default otherwise.
+
+With ``progress``, a bar advances by one for each partition binned: through the
+client's futures on a distributed scheduler, through a scheduler callback on
+Dask's local ones. After an eager fill, the number of events and those outside
+each histogram are logged (see :func:`remu._binning.fill.report_fill`).
 """
 
 from __future__ import annotations
@@ -25,10 +30,19 @@ import numpy as np
 from remu._binning.events import as_columns
 from remu._binning.fill import FillPlan, PartialFill, normalise_weight
 from remu._optional import optional_import
+from remu._progress import ProgressLike, progress_bar
 from remu._sources.detect import is_dask_collection
 from remu.errors import InvalidEventError, MissingVariableError
 
-__all__ = ["SPLIT_EVERY", "event_blocks", "fill_from_dask", "finish", "input_names", "tree_sum"]
+__all__ = [
+    "SPLIT_EVERY",
+    "compute_total",
+    "event_blocks",
+    "fill_from_dask",
+    "finish",
+    "input_names",
+    "tree_sum",
+]
 
 #: partial fills summed by one task of the reduction tree
 SPLIT_EVERY = 8
@@ -275,15 +289,73 @@ def _filled_copy(plan: FillPlan, partial: PartialFill, raise_error: bool) -> Any
     return plan.filled_copy(partial)
 
 
+def _distributed_client(dask: Any) -> Any:
+    """The ``distributed.Client`` Dask currently computes on, or ``None``."""
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return None
+    scheduler = dask.base.get_scheduler()
+    client = getattr(scheduler, "__self__", None)
+    return client if isinstance(client, distributed.Client) else None
+
+
+def compute_total(dask: Any, total: Any, blocks: list[Any], progress: ProgressLike) -> Any:
+    """Compute the delayed ``total``; with ``progress``, a bar over the ``blocks``.
+
+    On a distributed client the blocks and the total are submitted together (the
+    scheduler runs each block once) and the bar advances as block futures finish;
+    each is released at once, so the workers keep no more partial fills than
+    without a bar. On Dask's local schedulers a callback counts the block tasks.
+    """
+    if progress is None or progress is False:
+        (result,) = dask.compute(total)
+        return result
+    with progress_bar(progress, total=len(blocks), desc="filling", unit="partition") as bar:
+        client = _distributed_client(dask)
+        if client is not None:
+            distributed = sys.modules["distributed"]
+            total_future = client.compute(total)
+            for future in distributed.as_completed(client.compute(blocks)):
+                bar.update(1)
+                future.release()
+            return total_future.result()
+        keys = {block.key for block in blocks}
+
+        def posttask(key: Any, *_: Any) -> None:
+            if key in keys:
+                bar.update(1)
+
+        from dask.callbacks import Callback
+
+        with Callback(posttask=posttask):
+            (result,) = dask.compute(total)
+        return result
+
+
 def finish(
-    dask: Any, plan: FillPlan, total: Any, plan_node: Any, raise_error: bool, compute: bool
+    dask: Any,
+    plan: FillPlan,
+    total: Any,
+    plan_node: Any,
+    raise_error: bool,
+    compute: bool,
+    *,
+    blocks: list[Any] | None = None,
+    progress: ProgressLike = False,
+    source: str = "Dask collection",
 ) -> Any:
     """Compute the summed partial fill and add it to the plan's binnings (or stay lazy)."""
     if not compute:
         return dask.delayed(_filled_copy)(plan_node, total, raise_error)
-    (partial,) = dask.compute(total)
+    partial = compute_total(dask, total, blocks or [], progress)
     plan.add_partial(partial, raise_error)
+    plan.report(source)
     return None
+
+
+def _describe(event: Any, blocks: list[Any]) -> str:
+    kind = "dict of dask arrays" if isinstance(event, Mapping) else f"Dask {type(event).__name__}"
+    return f"{kind} ({len(blocks)} partitions)"
 
 
 def fill_from_dask(
@@ -294,8 +366,14 @@ def fill_from_dask(
     rename: Mapping[Any, Any] | None = None,
     compute: bool = True,
     split_every: int = SPLIT_EVERY,
+    *,
+    progress: ProgressLike = False,
+    source: str | None = None,
 ) -> Any:
     """Fill the plan's binnings from a Dask collection (see the module docs).
+
+    ``progress`` shows a bar over the partitions (eager fills only); ``source``
+    names the events in log messages.
 
     Returns
     -------
@@ -305,4 +383,14 @@ def fill_from_dask(
     dask = optional_import("dask", feature="filling from Dask collections")
     blocks, plan_node = event_blocks(plan, event, weight, rename)
     total = tree_sum(dask, blocks, plan, split_every)
-    return finish(dask, plan, total, plan_node, raise_error, compute)
+    return finish(
+        dask,
+        plan,
+        total,
+        plan_node,
+        raise_error,
+        compute,
+        blocks=blocks,
+        progress=progress,
+        source=source or _describe(event, blocks),
+    )

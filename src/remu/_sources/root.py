@@ -15,16 +15,26 @@ entries or add fields), flattening of the fields named in ``flatten``
 weight`` and the fill. ``uproot.iterate`` keeps one chunk in memory at a time;
 ``dask=True`` reads the files with ``uproot.dask``, one task per chunk, on the
 current Dask scheduler (:mod:`remu._sources.dask_fill`).
+
+With ``progress``, a bar advances chunk by chunk, by the entries read (its total
+is the number of entries of all trees, from ``uproot.num_entries``), or, with
+Dask, by partition. Trees without entries are logged (INFO) as skipped, and after
+the fill the number of entries and those outside each histogram (see
+:func:`remu._binning.fill.report_fill`); a wildcard that matches no file is an
+error (uproot's ``FileNotFoundError``).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 from remu._binning.events import DictColumns
 from remu._binning.fill import FillPlan, PartialFill
+from remu._logging import get_logger
 from remu._optional import optional_import
+from remu._progress import ProgressLike, progress_bar
 from remu._sources.awkward_columns import flat_columns, rename_fields
 from remu.errors import MissingFieldError
 
@@ -172,6 +182,21 @@ def _where(report: Any) -> str:
     )
 
 
+def _entries(uproot: Any, files: Any, log: logging.Logger) -> int | None:
+    """The entries of all trees (``None`` if uproot cannot count them); logs empty trees."""
+    try:
+        counts = list(uproot.num_entries(files))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        # e.g. a file without a tree name, or already opened trees: the fill itself
+        # reports real problems
+        log.debug("cannot count the entries of %s beforehand: %s", _describe(files), err)
+        return None
+    for path, tree, n in counts:
+        if n == 0:
+            log.info("skipped %s:%s: the tree has no entries", path, tree)
+    return sum(int(n) for *_, n in counts)
+
+
 def fill_from_root(
     plan: FillPlan,
     files: Any,
@@ -186,10 +211,13 @@ def fill_from_root(
     dask: bool = False,
     compute: bool = True,
     raise_error: bool = False,
+    progress: ProgressLike = False,
     **uproot_options: Any,
 ) -> Any:
     """Implementation of ``fill_from_root`` of binnings and response matrices."""
     uproot = optional_import("uproot", feature="reading ROOT files")
+    log = get_logger(plan.log_area)
+    source = f"ROOT files {_describe(files)}"
     if step_size is None:
         step_size = DEFAULT_STEP_SIZE
     chunks = RootChunks(
@@ -213,31 +241,49 @@ def fill_from_root(
             raise MissingFieldError(msg) from err
         if cut_function is None:
             _check_branches(array.fields, wanted, f"ROOT files {_describe(files)} ")
+        if log.isEnabledFor(logging.INFO):
+            _entries(uproot, files, log)
         plan_node = dask_module.delayed(plan.structure(), pure=True)
         blocks = [
             dask_module.delayed(chunks.partial)(plan_node, part, f"chunk {i}: ")
             for i, part in enumerate(array.to_delayed())
         ]
         total = tree_sum(dask_module, blocks, plan)
-        return finish(dask_module, plan, total, plan_node, raise_error, compute)
+        return finish(
+            dask_module,
+            plan,
+            total,
+            plan_node,
+            raise_error,
+            compute,
+            blocks=blocks,
+            progress=progress,
+            source=source,
+        )
     if not compute:
         msg = "compute=False needs dask=True (a lazy fill)"
         raise TypeError(msg)
+    bar_wanted = progress is not None and progress is not False
+    n_entries = (
+        _entries(uproot, files, log) if bar_wanted or log.isEnabledFor(logging.INFO) else None
+    )
     total: PartialFill | None = None
-    for chunk, report in _iterate(uproot, files, wanted, step_size, uproot_options):
-        where = _where(report)
-        if cut_function is None:
-            _check_branches(chunk.fields, wanted, where)
-        converted = chunks.columns(chunk, where.rstrip() + ": ")
-        if converted is None:
-            continue
-        if raise_error:
-            # all or nothing: sum the chunks first, add them once all are inside
-            part = plan.partial(*converted)
-            total = part if total is None else total + part
-        else:
-            # in place, chunk after chunk: the same sums as one in-memory fill
-            plan.fill_columns(*converted, raise_error=False)
+    with progress_bar(progress, total=n_entries, desc="reading ROOT", unit="entries") as bar:
+        for chunk, report in _iterate(uproot, files, wanted, step_size, uproot_options):
+            where = _where(report)
+            if cut_function is None:
+                _check_branches(chunk.fields, wanted, where)
+            converted = chunks.columns(chunk, where.rstrip() + ": ")
+            if converted is not None:
+                if raise_error:
+                    # all or nothing: sum the chunks first, add them once all are inside
+                    part = plan.partial(*converted)
+                    total = part if total is None else total + part
+                else:
+                    # in place, chunk after chunk: the same sums as one in-memory fill
+                    plan.fill_columns(*converted, raise_error=False, count=True)
+            bar.update(int(report.tree_entry_stop - report.tree_entry_start))
     if raise_error:
         plan.add_partial(total if total is not None else plan.empty_partial(), raise_error=True)
+    plan.report(source)
     return None
