@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from remu._likelihood.optin import reset_stale_hooks
-from remu.errors import InputError
+from remu.errors import FixValuesLengthError, InputError
 
 __all__ = [
     "ComposedPredictor",
@@ -40,13 +40,6 @@ Prediction = tuple[NDArray[np.float64], NDArray[np.float64]]
 LinearForm = tuple[NDArray[np.float64], NDArray[np.float64]]
 # The methods whose results a ``_linear_form`` describes (see remu._likelihood.optin).
 _LINEAR_FORM_BEHAVIOUR = ("prediction", "_columns", "insert_fixed_parameters")
-
-
-class FixValuesLengthError(InputError, IndexError):
-    """``fix_values`` does not have one entry per parameter.
-
-    Subclasses :class:`IndexError` as well, which is what the reference raises.
-    """
 
 
 def _parameters(parameters: ArrayLike, expected: int, owner: object) -> NDArray[Any]:
@@ -516,9 +509,9 @@ class FixedParameterPredictor(Predictor):
 
     Raises
     ------
-    IndexError
-        If ``fix_values`` does not have one entry per parameter (the exception is
-        also a :class:`ValueError`).
+    remu.errors.FixValuesLengthError
+        (an ``IndexError`` and a ``ValueError``) If ``fix_values`` does not have
+        one entry per parameter.
 
     Examples
     --------

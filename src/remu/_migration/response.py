@@ -15,16 +15,18 @@ from remu._binning.binning import Binning
 from remu._binning.cartesian import CartesianProductBinning
 from remu._formats.npz_response import write_response_npz
 from remu._rng import RNGLike, as_generator
-from remu.errors import InputError, MissingVariableError
+from remu.errors import (
+    IllegalResponseError,
+    IndexOutOfRangeError,
+    InputError,
+    MissingVariableError,
+    RemuWarning,
+)
 
 from . import posterior
 from .fill import fill_matrix
 
-__all__ = ["IndexOutOfRangeError", "ResponseMatrix"]
-
-
-class IndexOutOfRangeError(InputError, IndexError):
-    """An index list names a bin that does not exist (both a ValueError and an IndexError)."""
+__all__ = ["ResponseMatrix"]
 
 
 def _check_index_range(indices: Any, size: int, what: str) -> NDArray[np.intp]:
@@ -256,9 +258,9 @@ class ResponseMatrix:
 
         Raises
         ------
-        RuntimeError
-            If the filled matrix is inconsistent (negative weights, more
-            reconstructed than true weight).
+        remu.errors.IllegalResponseError
+            (a ``RuntimeError``) If the filled matrix is inconsistent (negative
+            weights, more reconstructed than true weight).
         """
         Binning.fill_multiple_from_csv_file(
             [self.truth_binning, self.reco_binning, self.response_binning], *args, **kwargs
@@ -273,6 +275,18 @@ class ResponseMatrix:
         a copy of the truth binning is filled from the file(s) and, in every
         bin where it holds more (values and entries), its content replaces the
         current truth content. Arguments as :meth:`fill_from_csv_file`.
+
+        Raises
+        ------
+        remu.errors.IllegalResponseError
+            (a ``RuntimeError``) If the fuller sample has negative values, or the
+            result is inconsistent.
+
+        Warns
+        -----
+        remu.errors.RemuWarning
+            (a ``UserWarning``) If the fuller sample holds fewer values or entries
+            than the current filling in some bins; those bins are kept as they are.
         """
         new_truth = deepcopy(self.truth_binning)
         new_truth.reset()
@@ -290,6 +304,13 @@ class ResponseMatrix:
         ------
         TypeError
             For ``compute=False``.
+        remu.errors.IllegalResponseError
+            As for :meth:`fill_up_truth_from_csv_file`.
+
+        Warns
+        -----
+        remu.errors.RemuWarning
+            As for :meth:`fill_up_truth_from_csv_file`.
         """
         if kwargs.get("compute", True) is not True:
             msg = "fill_up_truth fills now: compute=False is not supported"
@@ -319,9 +340,10 @@ class ResponseMatrix:
 
         Raises
         ------
-        RuntimeError
-            If the filled matrix is inconsistent (negative weights, more
-            reconstructed than true weight), as for :meth:`fill_from_csv_file`.
+        remu.errors.IllegalResponseError
+            (a ``RuntimeError``) If the filled matrix is inconsistent (negative
+            weights, more reconstructed than true weight), as for
+            :meth:`fill_from_csv_file`.
         remu.errors.MissingFieldError
             A branch that is not in a tree.
         """
@@ -356,14 +378,14 @@ class ResponseMatrix:
         resp = resp.reshape(resp.size // truth.size, truth.size).sum(axis=0)
         if np.any(truth < 0):
             msg = "Illegal response matrix: Negative true weight!"
-            raise RuntimeError(msg)
+            raise IllegalResponseError(msg)
         if np.any(resp < 0):
             msg = "Illegal response matrix: Negative total reconstructed weight!"
-            raise RuntimeError(msg)
+            raise IllegalResponseError(msg)
         diff = truth - resp
         if np.any(diff < -1e-9):
             msg = "Illegal response matrix: Higher total reconstructed than true weight!"
-            raise RuntimeError(msg)
+            raise IllegalResponseError(msg)
         below = diff < 0
         if np.any(below):
             truth[below] = resp[below]
@@ -380,7 +402,7 @@ class ResponseMatrix:
         negative = int(np.count_nonzero(new_values < 0))
         if negative:
             msg = f"Filled-up values are negative in {negative} bins."
-            raise RuntimeError(msg)
+            raise IllegalResponseError(msg)
         where = new_values > 0
         diff_v = new_values - old_values
         diff_e = new_entries - old_entries
@@ -389,6 +411,7 @@ class ResponseMatrix:
             warn(
                 f"Filled-up values are less than the original filling in {n_less} bins. "
                 "This should not happen!",
+                RemuWarning,
                 stacklevel=3,
             )
         n_less = int(np.count_nonzero(where & (diff_e < 0)))
@@ -396,6 +419,7 @@ class ResponseMatrix:
             warn(
                 f"Filled-up entries are less than the original filling in {n_less} bins. "
                 "This should not happen!",
+                RemuWarning,
                 stacklevel=3,
             )
         where &= (diff_v >= 0) & (diff_e >= 0)
