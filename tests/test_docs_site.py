@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from remu._facade import legacy_names
+
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
@@ -54,6 +56,10 @@ def test_api_page_names_every_public_name(remu_docs, module_name):
         assert documented or listed, f"{module_name}.{name} is not on its API page"
         if remu_docs._is_own(getattr(module, name)):
             assert documented, f"{module_name}.{name} is remu's own but not documented"
+    for name in legacy_names(module):
+        if not name.startswith("_"):
+            assert f"   * - ``{name}``" in page, f"legacy {module_name}.{name} is not listed"
+            assert f":: {module_name}.{name}" not in page, f"legacy {name} is documented as own"
 
 
 def test_tutorial_page_shows_figures_and_code(remu_docs, tmp_path):

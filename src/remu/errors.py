@@ -18,6 +18,8 @@ Examples
 
 from __future__ import annotations
 
+from remu import _facade
+
 __all__ = [
     "BinMergeError",
     "EmptyBuilderError",
@@ -200,3 +202,6 @@ class NotAGridError(TypeError):
     not grids; the message says why and what to do (e.g. ``marginalize_subbinnings()``).
     A :class:`TypeError`: the object does not support the protocol.
     """
+
+
+_facade.install(__name__)
