@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from copy import deepcopy
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 from warnings import warn
 
 import numpy as np
@@ -13,6 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from remu._binning.binning import Binning
 from remu._binning.cartesian import CartesianProductBinning
+from remu._binning.structure import DATA_ARRAYS
 from remu._formats.npz_response import write_response_npz
 from remu._rng import RNGLike, as_generator
 from remu.errors import (
@@ -27,6 +28,9 @@ from . import posterior
 from .fill import fill_matrix
 
 __all__ = ["ResponseMatrix"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_QUANTITIES = {array.quantity: array for array in DATA_ARRAYS}
 
 
 def _check_index_range(indices: Any, size: int, what: str) -> NDArray[np.intp]:
@@ -64,6 +68,85 @@ def _available_columns(event: Any) -> set[str] | None:
             common &= e.keys()
         return common
     return None
+
+
+#: What each data array holds, for the accessors' docstrings.
+_CONTENT = {
+    "values": "values (sums of weights)",
+    "entries": "entries (numbers of events)",
+    "sumw2": "sums of squared weights",
+}
+#: The number of data elements of each histogram, for the accessors' docstrings.
+_SIZE = {"truth": "``N_truth``", "reco": "``N_reco``", "response": "``N_reco * N_truth``"}
+_LAYOUT = (
+    " With ``shape=(N_reco, N_truth)``, element ``[i, j]`` is reco data index ``i`` and "
+    "truth data index ``j``."
+)
+
+
+def _array_getter(histogram: str, quantity: str) -> Callable[..., NDArray[Any]]:
+    """The method ``get_<histogram>_<quantity>_as_ndarray`` of :class:`ResponseMatrix`.
+
+    It returns the binning's ``get_<quantity>_as_ndarray(shape=None, indices=None)``
+    of the ``<histogram>_binning`` (a copy).
+    """
+    array = _QUANTITIES[quantity]
+    attribute = f"{histogram}_binning"
+
+    def getter(self: ResponseMatrix, *args: Any, **kwargs: Any) -> NDArray[Any]:
+        values: NDArray[Any] = getattr(getattr(self, attribute), array.getter)(*args, **kwargs)
+        return values
+
+    doc = (
+        f"{histogram.capitalize()} {_CONTENT[quantity]}: a copy, "
+        f"``shape=None, indices=None`` as in :meth:`remu.binning.Binning.{array.getter}`."
+    )
+    if histogram == "response":
+        doc += _LAYOUT
+    dtype = "np.int64" if quantity == "entries" else "np.float64"
+    return _named(getter, f"get_{histogram}_{quantity}_as_ndarray", doc, f"NDArray[{dtype}]")
+
+
+def _array_setter(histogram: str, quantity: str) -> Callable[[ResponseMatrix, ArrayLike], None]:
+    """The method ``set_<histogram>_<quantity>_from_ndarray`` of :class:`ResponseMatrix`.
+
+    It checks the number of elements (and, for entries, that none is negative) and
+    writes them into the ``<histogram>_binning``. Only the truth entries setter
+    refreshes ``filled_truth_indices``, as in ReMU.
+    """
+    array = _QUANTITIES[quantity]
+    attribute = f"{histogram}_binning"
+    counts = quantity == "entries"
+    refreshes = histogram == "truth" and counts
+
+    def setter(self: ResponseMatrix, arr: ArrayLike) -> None:
+        binning = getattr(self, attribute)
+        checked = self._checked(arr, binning.data_size, f"{histogram} {quantity}", counts=counts)
+        getattr(binning, array.setter)(checked)
+        if refreshes:
+            self._update_filled_indices()
+
+    doc = (
+        f"Overwrite the {histogram} {_CONTENT[quantity]}: {_SIZE[histogram]} elements, "
+        "in any shape."
+    )
+    if refreshes:
+        doc += " Refreshes ``filled_truth_indices``."
+    doc += (
+        "\n\nRaises\n------\nremu.errors.InputError\n"
+        "    (a ``ValueError``) For another number of elements"
+        + (", or negative entries." if counts else ".")
+    )
+    return _named(setter, f"set_{histogram}_{quantity}_from_ndarray", doc, "None")
+
+
+def _named(function: _F, name: str, doc: str, returns: str) -> _F:
+    """``function`` as the method ``ResponseMatrix.<name>``, documented by ``doc``."""
+    function.__name__ = name
+    function.__qualname__ = f"ResponseMatrix.{name}"
+    function.__doc__ = doc
+    function.__annotations__ = {**function.__annotations__, "return": returns}
+    return function
 
 
 class ResponseMatrix:
@@ -440,45 +523,11 @@ class ResponseMatrix:
         self._update_filled_indices()
 
     # ------------------------------------------------------------ raw accessors
-
-    def get_truth_values_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.float64]:
-        """Truth values (sum of weights); ``shape=None, indices=None`` as in Binning."""
-        return self.truth_binning.get_values_as_ndarray(*args, **kwargs)
-
-    def get_truth_entries_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.int64]:
-        """Truth entries (number of events); ``shape=None, indices=None`` as in Binning."""
-        return self.truth_binning.get_entries_as_ndarray(*args, **kwargs)
-
-    def get_truth_sumw2_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.float64]:
-        """Truth sums of squared weights; ``shape=None, indices=None`` as in Binning."""
-        return self.truth_binning.get_sumw2_as_ndarray(*args, **kwargs)
-
-    def get_reco_values_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.float64]:
-        """Reco values (sum of weights); ``shape=None, indices=None`` as in Binning."""
-        return self.reco_binning.get_values_as_ndarray(*args, **kwargs)
-
-    def get_reco_entries_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.int64]:
-        """Reco entries (number of events); ``shape=None, indices=None`` as in Binning."""
-        return self.reco_binning.get_entries_as_ndarray(*args, **kwargs)
-
-    def get_reco_sumw2_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.float64]:
-        """Reco sums of squared weights; ``shape=None, indices=None`` as in Binning."""
-        return self.reco_binning.get_sumw2_as_ndarray(*args, **kwargs)
-
-    def get_response_values_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.float64]:
-        """Response values; with ``shape=(N_reco, N_truth)`` element ``[i, j]`` is reco i, truth j."""
-        return self.response_binning.get_values_as_ndarray(*args, **kwargs)
-
-    def get_response_entries_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.int64]:
-        """Response entries; with ``shape=(N_reco, N_truth)`` element ``[i, j]`` is reco i, truth j."""
-        return self.response_binning.get_entries_as_ndarray(*args, **kwargs)
-
-    def get_response_sumw2_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.float64]:
-        """Response sumw2; with ``shape=(N_reco, N_truth)`` element ``[i, j]`` is reco i, truth j."""
-        return self.response_binning.get_sumw2_as_ndarray(*args, **kwargs)
+    # A getter and a setter for each data array of each histogram, made from the table
+    # of data arrays (see _array_getter and _array_setter).
 
     @staticmethod
-    def _checked(arr: ArrayLike, size: int, what: str, *, counts: bool = False) -> NDArray:
+    def _checked(arr: ArrayLike, size: int, what: str, *, counts: bool = False) -> NDArray[Any]:
         a = np.asarray(arr)
         if a.size != size:
             msg = f"{what} needs {size} elements; got {a.size} (shape {a.shape})"
@@ -488,54 +537,25 @@ class ResponseMatrix:
             raise InputError(msg)
         return a
 
-    def set_truth_values_from_ndarray(self, arr: ArrayLike) -> None:
-        """Overwrite the truth values (``N_truth`` elements, any shape)."""
-        n = self.truth_binning.data_size
-        self.truth_binning.set_values_from_ndarray(self._checked(arr, n, "truth values"))
+    get_truth_values_as_ndarray = _array_getter("truth", "values")
+    get_truth_entries_as_ndarray = _array_getter("truth", "entries")
+    get_truth_sumw2_as_ndarray = _array_getter("truth", "sumw2")
+    get_reco_values_as_ndarray = _array_getter("reco", "values")
+    get_reco_entries_as_ndarray = _array_getter("reco", "entries")
+    get_reco_sumw2_as_ndarray = _array_getter("reco", "sumw2")
+    get_response_values_as_ndarray = _array_getter("response", "values")
+    get_response_entries_as_ndarray = _array_getter("response", "entries")
+    get_response_sumw2_as_ndarray = _array_getter("response", "sumw2")
 
-    def set_truth_entries_from_ndarray(self, arr: ArrayLike) -> None:
-        """Overwrite the truth entries; refreshes ``filled_truth_indices``."""
-        n = self.truth_binning.data_size
-        a = self._checked(arr, n, "truth entries", counts=True)
-        self.truth_binning.set_entries_from_ndarray(a)
-        self._update_filled_indices()
-
-    def set_truth_sumw2_from_ndarray(self, arr: ArrayLike) -> None:
-        """Overwrite the truth sums of squared weights."""
-        n = self.truth_binning.data_size
-        self.truth_binning.set_sumw2_from_ndarray(self._checked(arr, n, "truth sumw2"))
-
-    def set_reco_values_from_ndarray(self, arr: ArrayLike) -> None:
-        """Overwrite the reco values (``N_reco`` elements, any shape)."""
-        n = self.reco_binning.data_size
-        self.reco_binning.set_values_from_ndarray(self._checked(arr, n, "reco values"))
-
-    def set_reco_entries_from_ndarray(self, arr: ArrayLike) -> None:
-        """Overwrite the reco entries."""
-        n = self.reco_binning.data_size
-        a = self._checked(arr, n, "reco entries", counts=True)
-        self.reco_binning.set_entries_from_ndarray(a)
-
-    def set_reco_sumw2_from_ndarray(self, arr: ArrayLike) -> None:
-        """Overwrite the reco sums of squared weights."""
-        n = self.reco_binning.data_size
-        self.reco_binning.set_sumw2_from_ndarray(self._checked(arr, n, "reco sumw2"))
-
-    def set_response_values_from_ndarray(self, arr: ArrayLike) -> None:
-        """Overwrite the response values (``N_reco * N_truth`` elements, any shape)."""
-        n = self.response_binning.data_size
-        self.response_binning.set_values_from_ndarray(self._checked(arr, n, "response values"))
-
-    def set_response_entries_from_ndarray(self, arr: ArrayLike) -> None:
-        """Overwrite the response entries."""
-        n = self.response_binning.data_size
-        a = self._checked(arr, n, "response entries", counts=True)
-        self.response_binning.set_entries_from_ndarray(a)
-
-    def set_response_sumw2_from_ndarray(self, arr: ArrayLike) -> None:
-        """Overwrite the response sums of squared weights."""
-        n = self.response_binning.data_size
-        self.response_binning.set_sumw2_from_ndarray(self._checked(arr, n, "response sumw2"))
+    set_truth_values_from_ndarray = _array_setter("truth", "values")
+    set_truth_entries_from_ndarray = _array_setter("truth", "entries")
+    set_truth_sumw2_from_ndarray = _array_setter("truth", "sumw2")
+    set_reco_values_from_ndarray = _array_setter("reco", "values")
+    set_reco_entries_from_ndarray = _array_setter("reco", "entries")
+    set_reco_sumw2_from_ndarray = _array_setter("reco", "sumw2")
+    set_response_values_from_ndarray = _array_setter("response", "values")
+    set_response_entries_from_ndarray = _array_setter("response", "entries")
+    set_response_sumw2_from_ndarray = _array_setter("response", "sumw2")
 
     # --------------------------------------------------------- raw matrix
 
