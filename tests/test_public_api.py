@@ -75,7 +75,7 @@ PUBLIC = {
     },
 }
 
-# Names the specification says do not exist; inventing them would change the API.
+# Names ReMU 0.8.0 does not have; inventing them would change the API.
 ABSENT = {
     "remu.binning": {"fill_from_csv", "cut_overflow"},
     "remu.migration": {"fill_from_csv", "maximize_stats_by_rebinning"},

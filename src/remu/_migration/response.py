@@ -30,6 +30,8 @@ from .fill import fill_matrix
 __all__ = ["ResponseMatrix"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+#: the attributes holding the three histograms that a response matrix fills together
+_HISTOGRAMS = ("truth_binning", "reco_binning", "response_binning")
 _QUANTITIES = {array.quantity: array for array in DATA_ARRAYS}
 
 
@@ -835,16 +837,33 @@ class ResponseMatrix:
     # ------------------------------------------------- combination and output
 
     def __add__(self, other: ResponseMatrix) -> ResponseMatrix:
-        """Matrix filled with the events of both operands (binnings taken from ``self``)."""
+        """Matrix filled with the events of both operands (binnings taken from ``self``).
+
+        Each histogram of the result is the bin-by-bin sum of the operands' (a copy of
+        ``self``'s binning with summed values, entries and sumw2); everything else
+        (nuisance and impossible indices, any other attribute) is a deep copy of
+        ``self``'s. As in ReMU, the binnings of ``other`` are not checked against
+        those of ``self``. Truth values that rounding left below the reconstructed
+        total are lifted to it, and ``filled_truth_indices`` is refreshed.
+
+        Raises
+        ------
+        remu.errors.IllegalResponseError
+            (a ``RuntimeError``) If the sum has more reconstructed than true weight
+            in some truth bin beyond rounding, or negative weights.
+        """
         if not isinstance(other, ResponseMatrix):
             return NotImplemented
-        ret = deepcopy(self)
-        ret.truth_binning = self.truth_binning + other.truth_binning
-        ret.reco_binning = self.reco_binning + other.reco_binning
-        ret.response_binning = self.response_binning + other.response_binning
-        ret._fix_rounding_errors()
-        ret._update_filled_indices()
-        return ret
+        summed = {name: getattr(self, name) + getattr(other, name) for name in _HISTOGRAMS}
+        memo: dict[int, Any] = {}
+        total = object.__new__(type(self))
+        total.__dict__.update(
+            {k: deepcopy(v, memo) for k, v in vars(self).items() if k not in summed}
+        )
+        total.__dict__.update(summed)
+        total._fix_rounding_errors()
+        total._update_filled_indices()
+        return total
 
     def clone(self) -> ResponseMatrix:
         """Independent copy: cloned binnings (with data) and copied index lists."""
