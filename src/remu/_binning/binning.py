@@ -132,7 +132,7 @@ class Binning(Structured):
     # Values never count for ==, and a generic binning equals any binning (of whatever
     # subclass) with equal bins, phasespace and subbinnings, as in ReMU. The bins are
     # written to YAML as their dummy clones, without making the clones first.
-    _fields = (
+    _fields: ClassVar[tuple[Field, ...]] = (
         SUBBINNINGS,
         PHASESPACE,
         Field("bins", copy=dummy_clones, yaml=DummyBins, compare=_bins_equal),

@@ -6,7 +6,7 @@ import copy
 import functools
 import operator
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -60,7 +60,7 @@ class Bin(Structured):
     """
 
     yaml_tag = "!Bin"
-    _fields = (PHASESPACE,)
+    _fields: ClassVar[tuple[Field, ...]] = (PHASESPACE,)
 
     def __init__(self, **kwargs: Any) -> None:
         phasespace = kwargs.pop("phasespace", None)
@@ -226,7 +226,7 @@ class RectangularBin(Bin):
     yaml_tag = "!RectangularBin"
     # Equal boxes have the same edges per variable, in whatever order the variables
     # are listed.
-    _fields = (
+    _fields: ClassVar[tuple[Field, ...]] = (
         Field("include_upper"),
         Field("include_lower"),
         Field("variables", copy=list, compare=None),
@@ -334,7 +334,7 @@ class CartesianProductBin(Bin):
 
     yaml_tag = "!CartesianProductBin"
     # Equal bins hold the same (binning, data index) pairs, in any order.
-    _fields = (
+    _fields: ClassVar[tuple[Field, ...]] = (
         Field("binnings", copy=dummy_clones, compare=None),
         Field("data_indices", copy=_plain_indices, compare=None),
         PHASESPACE,

@@ -13,7 +13,7 @@ import math
 import numbers
 import operator
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -67,7 +67,7 @@ class CartesianProductBinning(Binning):
     yaml_tag = "!CartesianProductBinning"
     # == compares the constituents and subbinnings (not the phasespace), as in ReMU,
     # and only with binnings of exactly this class.
-    _fields = (
+    _fields: ClassVar[tuple[Field, ...]] = (
         Field("binnings", copy=dummy_clones),
         SUBBINNINGS,
         PHASESPACE_NOT_COMPARED,

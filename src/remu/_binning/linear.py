@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -146,7 +146,7 @@ class LinearBinning(Binning):
     yaml_tag = "!LinearBinning"
     # As in ReMU, == compares the edges and subbinnings but not the phasespace, and
     # only with binnings of exactly this class.
-    _fields = (
+    _fields: ClassVar[tuple[Field, ...]] = (
         Field("variable"),
         Field("bin_edges", copy=np.ndarray.tolist, compare=same_arrays),
         Field("include_upper"),

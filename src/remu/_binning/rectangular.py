@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from remu._binning.arguments import as_flag, as_variable_names
 from remu._binning.binning import Binning, _bins_equal
@@ -44,7 +44,7 @@ class RectangularBinning(Binning):
     yaml_tag = "!RectangularBinning"
     # Built from variables and boxes, but compared like any generic binning (by its
     # bins, phasespace and subbinnings, also with a generic Binning), as in ReMU.
-    _fields = (
+    _fields: ClassVar[tuple[Field, ...]] = (
         Field("variables", copy=list, compare=None),
         Field("bin_edges", read=_box_edges, compare=None),
         Field("include_upper", compare=None),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -71,7 +71,7 @@ class RectilinearBinning(CartesianProductBinning):
     yaml_tag = "!RectilinearBinning"
     # The constituent LinearBinnings follow from the variables and edges; == ignores
     # the phasespace, as in ReMU.
-    _fields = (
+    _fields: ClassVar[tuple[Field, ...]] = (
         Field("variables", copy=list),
         Field("bin_edges", copy=_edge_lists, compare=_same_edge_lists),
         Field("include_upper"),
