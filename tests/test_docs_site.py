@@ -81,3 +81,12 @@ def test_tutorial_page_without_demo_output_says_how(remu_docs, tmp_path):
     script, description = remu_docs._steps()["00"]
     with pytest.raises(RuntimeError, match="make docs"):
         remu_docs.tutorial_page("00", script, description, tmp_path, tmp_path / "out")
+
+
+def test_methods_defined_once_in_a_private_base_are_documented_once(remu_docs):
+    page = remu_docs.api_page("remu.binning", "summary")
+    for cls in ("Bin", "Binning"):
+        block = page.split(f".. autoclass:: remu.binning.{cls}\n", 1)[1].split(".. autoclass::")[0]
+        assert ".. automethod:: clone" in block, cls
+    linear = page.split(".. autoclass:: remu.binning.LinearBinning\n", 1)[1]
+    assert ".. automethod:: clone" not in linear.split(".. autoclass::")[0]

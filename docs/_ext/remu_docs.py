@@ -81,7 +81,8 @@ def api_page(module_name: str, summary: str) -> str:
         obj = getattr(module, name)
         lines += [f".. {_directive(obj)}:: {module_name}.{name}"]
         if inspect.isclass(obj):
-            lines += ["   :members:", "   :show-inheritance:"]
+            lines += ["   :members:", "   :show-inheritance:", ""]
+            lines += [f"   .. automethod:: {m}" for m in _methods_from_private_bases(obj)]
         lines += [""]
     for name in data:
         lines += [f".. autodata:: {module_name}.{name}", "   :no-value:", ""]
@@ -106,6 +107,43 @@ def api_page(module_name: str, summary: str) -> str:
             lines += [f"   * - ``{name}``", f"     - ``{_legacy_target(target)}``"]
         lines += [""]
     return "\n".join(lines)
+
+
+def _shown_classes() -> set[type]:
+    """The classes that have an entry on some API page."""
+    shown = set()
+    for module_name in MODULES:
+        module = importlib.import_module(module_name)
+        shown |= {obj for obj in map(module.__dict__.get, module.__all__) if inspect.isclass(obj)}
+    return shown
+
+
+#: methods of PyYAML's YAMLObject protocol, which users do not call
+_YAML_PROTOCOL = {"from_yaml", "to_yaml"}
+
+
+def _methods_from_private_bases(cls: type) -> list[str]:
+    """Public methods ``cls`` inherits from a private base class (no page shows them).
+
+    ``:members:`` documents a class's own members only. A method defined once in a
+    private base (``clone`` in remu._binning.structure.Structured) is shown on the
+    first public class that inherits it (``Bin``, ``Binning``), not again on their
+    subclasses.
+    """
+    shown = _shown_classes()
+    names = []
+    for name in sorted(dir(cls)):
+        if name.startswith("_") or name in vars(cls) or name in _YAML_PROTOCOL:
+            continue
+        owner = next((k for k in cls.__mro__ if name in vars(k)), None)
+        if owner is None or owner in shown or not _is_own(owner):
+            continue
+        public_bases = [k for k in cls.__mro__[1:] if k in shown and owner in k.__mro__]
+        defined = vars(owner)[name]
+        is_method = inspect.isfunction(defined) or isinstance(defined, classmethod | staticmethod)
+        if not public_bases and is_method:
+            names.append(name)
+    return names
 
 
 #: user-settable module attributes documented with their comment
