@@ -193,6 +193,28 @@ PHASESPACE = Field("phasespace", copy=_clone)
 PHASESPACE_NOT_COMPARED = Field("phasespace", copy=_clone, compare=None)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """A class's ``_fields`` arranged for the derived methods (made once per class)."""
+
+    fields: tuple[Field, ...]
+    #: (name, read, copy) of the constructor arguments
+    arguments: tuple[tuple[str, Callable[[Any], Any], Callable[[Any], Any]], ...]
+    #: (name, read, YAML form) of the constructor arguments
+    yaml: tuple[tuple[str, Callable[[Any], Any], Callable[[Any], Any]], ...]
+    #: (read, compare) of the compared fields
+    comparisons: tuple[tuple[Callable[[Any], Any], Callable[[Any, Any], bool]], ...]
+
+    @classmethod
+    def of(cls, fields: tuple[Field, ...]) -> _Plan:
+        arguments = tuple((f.name, f._get, f.copy) for f in fields if f.argument)
+        yaml = tuple(
+            (f.name, f._get, f.yaml if f.yaml is not None else f.copy) for f in fields if f.argument
+        )
+        comparisons = tuple((f._get, f.compare) for f in fields if f.compare is not None)
+        return cls(fields, arguments, yaml, comparisons)
+
+
 class Structured(RemuYAMLObject):
     """Clone, ``repr``, YAML arguments and ``==`` of a class, from its ``_fields``.
 
@@ -206,6 +228,7 @@ class Structured(RemuYAMLObject):
     _equal_among_subclasses: ClassVar[bool] = False
     #: the class whose instances ``==`` compares (``None``: exactly the same class)
     _equality_domain: ClassVar[type | None] = None
+    _plan_of_fields: ClassVar[_Plan | None] = None
 
     # Opt-in hooks of the YAML dumper's fast paths (see remu._likelihood.optin for the
     # rule): they describe the methods defined here, and are reset to ``False`` on a
@@ -234,10 +257,19 @@ class Structured(RemuYAMLObject):
         """Whether the object has no data arrays."""
         raise NotImplementedError
 
+    @classmethod
+    def _plan(cls) -> _Plan:
+        """The class's fields, arranged once (again if ``_fields`` was replaced)."""
+        plan: _Plan | None = cls.__dict__.get("_plan_of_fields")
+        if plan is None or plan.fields is not cls._fields:
+            plan = _Plan.of(cls._fields)
+            cls._plan_of_fields = plan
+        return plan
+
     # -- clone --------------------------------------------------------------------------
     def _structure_args(self) -> dict[str, Any]:
         """The constructor arguments that rebuild the structure (no data)."""
-        return {f.name: f.clone_argument(self) for f in self._fields if f.argument}
+        return {name: make(read(self)) for name, read, make in self._plan().arguments}
 
     def _clone_args(self, dummy: bool = False) -> dict[str, Any]:
         """:meth:`_structure_args` plus copies of the data (or ``dummy=True``)."""
@@ -263,7 +295,7 @@ class Structured(RemuYAMLObject):
     def _yaml_args(self) -> dict[str, Any]:
         """The mapping YAML writes: the structural arguments, ``dummy: true`` for a dummy."""
         if self._yaml_from_fields:
-            args = {f.name: f.yaml_argument(self) for f in self._fields if f.argument}
+            args = {name: convert(read(self)) for name, read, convert in self._plan().yaml}
         else:
             args = self._structure_args()
         if self.is_dummy():
@@ -288,6 +320,6 @@ class Structured(RemuYAMLObject):
                 return False
         elif not isinstance(other, domain):
             return NotImplemented
-        return all(f.equal(self, other) for f in self._fields)
+        return all(compare(read(self), read(other)) for read, compare in self._plan().comparisons)
 
     __hash__ = None  # type: ignore[assignment]
