@@ -56,10 +56,14 @@ from remu._likelihood.optin import reset_stale_hooks
 __all__ = [
     "ARRAY_KEYS",
     "DATA_ARRAYS",
+    "PHASESPACE",
+    "PHASESPACE_NOT_COMPARED",
+    "SUBBINNINGS",
     "DataArray",
     "Field",
     "Structured",
     "dummy_clones",
+    "dummy_subbinnings",
     "same_arrays",
 ]
 
@@ -144,25 +148,6 @@ class Field:
     def __post_init__(self) -> None:
         get = self.read if self.read is not None else operator.attrgetter(self.name)
         object.__setattr__(self, "_get", get)
-
-    def value(self, obj: Any) -> Any:
-        """The field's value on ``obj``."""
-        return self._get(obj)
-
-    def clone_argument(self, obj: Any) -> Any:
-        """The constructor argument that rebuilds the field of ``obj``."""
-        return self.copy(self._get(obj))
-
-    def yaml_argument(self, obj: Any) -> Any:
-        """What YAML writes for the field of ``obj``."""
-        convert = self.yaml if self.yaml is not None else self.copy
-        return convert(self._get(obj))
-
-    def equal(self, mine: Any, theirs: Any) -> bool:
-        """Whether the field is the same on two objects (``True`` if it does not count)."""
-        if self.compare is None:
-            return True
-        return bool(self.compare(self._get(mine), self._get(theirs)))
 
 
 # -- helpers for declarations -------------------------------------------------------------
