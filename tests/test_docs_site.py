@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from remu._facade import legacy_names
+
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
@@ -54,6 +56,10 @@ def test_api_page_names_every_public_name(remu_docs, module_name):
         assert documented or listed, f"{module_name}.{name} is not on its API page"
         if remu_docs._is_own(getattr(module, name)):
             assert documented, f"{module_name}.{name} is remu's own but not documented"
+    for name in legacy_names(module):
+        if not name.startswith("_"):
+            assert f"   * - ``{name}``" in page, f"legacy {module_name}.{name} is not listed"
+            assert f":: {module_name}.{name}" not in page, f"legacy {name} is documented as own"
 
 
 def test_tutorial_page_shows_figures_and_code(remu_docs, tmp_path):
@@ -75,3 +81,12 @@ def test_tutorial_page_without_demo_output_says_how(remu_docs, tmp_path):
     script, description = remu_docs._steps()["00"]
     with pytest.raises(RuntimeError, match="make docs"):
         remu_docs.tutorial_page("00", script, description, tmp_path, tmp_path / "out")
+
+
+def test_methods_defined_once_in_a_private_base_are_documented_once(remu_docs):
+    page = remu_docs.api_page("remu.binning", "summary")
+    for cls in ("Bin", "Binning"):
+        block = page.split(f".. autoclass:: remu.binning.{cls}\n", 1)[1].split(".. autoclass::")[0]
+        assert ".. automethod:: clone" in block, cls
+    linear = page.split(".. autoclass:: remu.binning.LinearBinning\n", 1)[1]
+    assert ".. automethod:: clone" not in linear.split(".. autoclass::")[0]

@@ -22,7 +22,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from uhi.typing.plottable import PlottableAxisGeneric, PlottableHistogram, PlottableTraits
 
 from remu import binning, migration
-from remu._binning.uhi import GridError
+from remu.errors import NotAGridError
 
 INF = np.inf
 
@@ -128,7 +128,9 @@ def test_structures_that_are_no_grid_raise_clear_errors():
     nested = binning.LinearBinning(
         "x", [0, 1, 2], subbinnings={1: binning.LinearBinning("y", [0, 1, 2])}
     )
-    with pytest.raises(GridError, match=r"subbinnings \(at bins \[1\]\).*marginalize_subbinnings"):
+    with pytest.raises(
+        NotAGridError, match=r"subbinnings \(at bins \[1\]\).*marginalize_subbinnings"
+    ):
         nested.values()
     with pytest.raises(TypeError, match="subbinnings"):
         nested.axes  # noqa: B018

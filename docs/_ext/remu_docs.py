@@ -3,10 +3,12 @@
 Two kinds of pages are derived from the code, so they never drift from it:
 
 * ``_generated/api/<module>.rst``: one page per public module, documenting every
-  name in the module's ``__all__`` that remu itself defines. Names a module only
-  re-exports for compatibility with ReMU 0.8.0 (``remu.binning.np``, PyYAML's
-  functions in ``remu.yaml``) are listed in a table at the end of the page instead
-  of being documented again.
+  name in the module's ``__all__`` (remu's own names). The module's legacy names,
+  which it offers because code written for ReMU 0.8.0 imports them from it
+  (``remu.binning.np``, ``remu.migration.deepcopy``, PyYAML's names in
+  ``remu.yaml``: its ``_LEGACY_NAMES`` table, read with
+  :func:`remu._facade.legacy_names`), are listed in a table at the end of the page
+  instead of being documented again; the private ones (``_SLICE``...) are not.
 * ``_generated/tutorial/<step>.md``: one page per tutorial step, from the step
   script's docstring, the script itself and the figures that ``make demo`` wrote
   (the demo's output folder is ``REMU_DEMO_OUTPUT``, default
@@ -42,11 +44,18 @@ MODULES: dict[str, str] = {
 
 
 def _is_own(obj: Any) -> bool:
-    """Whether ``obj`` is defined by remu (not a re-exported NumPy/PyYAML object)."""
+    """Whether ``obj`` is defined by remu (not a NumPy/PyYAML object or a module)."""
     if inspect.ismodule(obj):
         return False
     module = getattr(obj, "__module__", None)
     return isinstance(module, str) and module.split(".")[0] == "remu"
+
+
+def _legacy_target(target: Any) -> str:
+    """What a legacy-table entry is, for the table: ``numpy``, ``copy.deepcopy``..."""
+    if isinstance(target, str):
+        return target.replace(":", ".")
+    return f"{target.__module__}.{target.__qualname__}()"
 
 
 def _directive(obj: Any) -> str:
@@ -59,30 +68,33 @@ def _directive(obj: Any) -> str:
 
 def api_page(module_name: str, summary: str) -> str:
     """The reST page of one public module."""
+    from remu._facade import legacy_names
+
     module = importlib.import_module(module_name)
-    names = list(getattr(module, "__all__", []))
-    own = [n for n in names if _is_own(getattr(module, n))]
-    data = [n for n in names if n not in own and not inspect.ismodule(getattr(module, n))]
-    data = [n for n in data if not callable(getattr(module, n)) and n in _DATA_NAMES]
-    foreign = [n for n in names if n not in own and n not in data]
+    names = list(module.__all__)
+    data = [n for n in names if n in _DATA_NAMES]
+    own = [n for n in names if n not in data]
+    legacy = {n: t for n, t in legacy_names(module).items() if not n.startswith("_")}
     title = f"``{module_name}``: {summary}"
     lines = [title, "=" * len(title), "", f".. automodule:: {module_name}", "   :no-members:", ""]
     for name in own:
         obj = getattr(module, name)
         lines += [f".. {_directive(obj)}:: {module_name}.{name}"]
         if inspect.isclass(obj):
-            lines += ["   :members:", "   :show-inheritance:"]
+            lines += ["   :members:", "   :show-inheritance:", ""]
+            lines += [f"   .. automethod:: {m}" for m in _methods_from_private_bases(obj)]
         lines += [""]
     for name in data:
         lines += [f".. autodata:: {module_name}.{name}", "   :no-value:", ""]
-    if foreign:
+    if legacy:
         lines += [
             "Compatibility names",
             "-------------------",
             "",
             (
                 "These names are importable from this module because code written for ReMU "
-                "0.8.0 uses them; they are not remu's own and are documented by their projects."
+                "uses them; they are not remu's own here and are documented where they "
+                "come from. They are imported on first use and are not in ``__all__``."
             ),
             "",
             ".. list-table::",
@@ -91,12 +103,47 @@ def api_page(module_name: str, summary: str) -> str:
             "   * - name",
             "     - is",
         ]
-        for name in foreign:
-            obj = getattr(module, name)
-            where = obj.__name__ if inspect.ismodule(obj) else getattr(obj, "__module__", "?")
-            lines += [f"   * - ``{name}``", f"     - ``{where}``"]
+        for name, target in legacy.items():
+            lines += [f"   * - ``{name}``", f"     - ``{_legacy_target(target)}``"]
         lines += [""]
     return "\n".join(lines)
+
+
+def _shown_classes() -> set[type]:
+    """The classes that have an entry on some API page."""
+    shown = set()
+    for module_name in MODULES:
+        module = importlib.import_module(module_name)
+        shown |= {obj for obj in map(module.__dict__.get, module.__all__) if inspect.isclass(obj)}
+    return shown
+
+
+#: methods of PyYAML's YAMLObject protocol, which users do not call
+_YAML_PROTOCOL = {"from_yaml", "to_yaml"}
+
+
+def _methods_from_private_bases(cls: type) -> list[str]:
+    """Public methods ``cls`` inherits from a private base class (no page shows them).
+
+    ``:members:`` documents a class's own members only. A method defined once in a
+    private base (``clone`` in remu._binning.structure.Structured) is shown on the
+    first public class that inherits it (``Bin``, ``Binning``), not again on their
+    subclasses.
+    """
+    shown = _shown_classes()
+    names = []
+    for name in sorted(dir(cls)):
+        if name.startswith("_") or name in vars(cls) or name in _YAML_PROTOCOL:
+            continue
+        owner = next((k for k in cls.__mro__ if name in vars(k)), None)
+        if owner is None or owner in shown or not _is_own(owner):
+            continue
+        public_bases = [k for k in cls.__mro__[1:] if k in shown and owner in k.__mro__]
+        defined = vars(owner)[name]
+        is_method = inspect.isfunction(defined) or isinstance(defined, classmethod | staticmethod)
+        if not public_bases and is_method:
+            names.append(name)
+    return names
 
 
 #: user-settable module attributes documented with their comment

@@ -7,10 +7,11 @@ ReMU lets users parallelise work by replacing a module attribute::
     likelihood.mapper = pool.map   # the toy fits of HypothesisTester
 
 The values live here, in :data:`mappers`, and the implementation reads them with
-:func:`get_mapper`. The public modules show them as attributes through
-:func:`expose`, which turns ``module.mapper`` into a property of the module, so
-that reading and assigning it read and write this state. Private code therefore
-never imports a public module to find out what the user set.
+:func:`get_mapper`. The public modules show them as attributes: their
+:func:`remu._facade.install` call turns ``module.mapper`` into a property of the
+module (made by :func:`mapper_property`), so that reading and assigning it read
+and write this state. Private code therefore never imports a public module to find
+out what the user set.
 
 Examples
 --------
@@ -25,12 +26,11 @@ True
 
 from __future__ import annotations
 
-import sys
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["expose", "get_mapper", "mappers", "set_mapper"]
+__all__ = ["get_mapper", "mapper_property", "mappers", "set_mapper"]
 
 #: area ("binning", "likelihood") -> the ``map``-like function set by the user
 mappers: dict[str, Callable[..., Any]] = {"binning": map, "likelihood": map}
@@ -57,7 +57,17 @@ def set_mapper(area: str, mapper: Callable[..., Any]) -> Callable[..., Any]:
     return previous
 
 
-def _mapper_property(area: str) -> property:
+def mapper_property(area: str) -> property:
+    """A property of a module class that reads and sets the mapper of ``area``.
+
+    Examples
+    --------
+    >>> import types
+    >>> Module = type("Module", (types.ModuleType,), {"mapper": mapper_property("binning")})
+    >>> Module("demo").mapper is get_mapper("binning")
+    True
+    """
+
     def fget(module: types.ModuleType) -> Callable[..., Any]:
         return mappers[area]
 
@@ -66,23 +76,3 @@ def _mapper_property(area: str) -> property:
 
     doc = f"The ``map``-like function of remu.{area} (default: the builtin ``map``)."
     return property(fget, fset, doc=doc)
-
-
-def expose(module_name: str, attributes: Mapping[str, str]) -> None:
-    """Make ``attributes`` (name -> mapper area) properties of a public module.
-
-    The module's class becomes a subclass of :class:`types.ModuleType` that holds
-    the properties; everything else about the module stays as it is.
-    """
-    module = sys.modules[module_name]
-    namespace: dict[str, Any] = {name: _mapper_property(area) for name, area in attributes.items()}
-    namespace["__module__"] = module_name
-
-    def __dir__(self: types.ModuleType) -> list[str]:
-        return sorted({*self.__dict__, *attributes})
-
-    namespace["__dir__"] = __dir__
-    facade = type(f"{module_name.rpartition('.')[2]}_module", (types.ModuleType,), namespace)
-    for name in attributes:
-        module.__dict__.pop(name, None)
-    module.__class__ = facade

@@ -33,9 +33,7 @@ variable: E
 
 from __future__ import annotations
 
-import numpy as np
-
-from remu import yaml
+from remu import _facade
 from remu._binning.binning import Binning
 from remu._binning.bins import Bin, CartesianProductBin, RectangularBin
 from remu._binning.cartesian import CartesianProductBinning
@@ -43,7 +41,6 @@ from remu._binning.linear import LinearBinning
 from remu._binning.phasespace import PhaseSpace
 from remu._binning.rectangular import RectangularBinning
 from remu._binning.rectilinear import RectilinearBinning
-from remu._state import expose
 
 __all__ = [
     "Bin",
@@ -56,12 +53,21 @@ __all__ = [
     "RectangularBinning",
     "RectilinearBinning",
     "mapper",
-    "np",
-    "yaml",
 ]
 
-# ``mapper``: the ``map``-like function used for the event look-ups in ``fill`` (read
-# on every call, so ``remu.binning.mapper = pool.map`` takes effect immediately). It
-# lives in remu._state; this makes it an attribute of the module.
-mapper = map  # for static tools; expose() turns it into the property
-expose(__name__, {"mapper": "binning"})
+#: Names ReMU's ``binning`` module imported at its top, which scripts use as
+#: ``binning.yaml.dump(...)`` or ``binning.np``; imported on first use.
+_LEGACY_NAMES: dict[str, _facade.LegacyTarget] = {
+    "np": "numpy",
+    "yaml": "remu.yaml",
+    "deepcopy": "copy:deepcopy",
+    "rename_fields": "numpy.lib.recfunctions:rename_fields",
+    "TemporaryFile": "tempfile:TemporaryFile",
+}
+
+#: The ``map``-like function used for the event look-ups of :meth:`Binning.fill`,
+#: called as ``mapper(function, chunks)`` (default: the builtin :func:`map`). It is
+#: read on every call, so ``remu.binning.mapper = pool.map`` takes effect at once.
+#: The value lives in remu._state; install() makes this a property of the module.
+mapper = map  # for static tools; install() replaces it by the property
+_facade.install(__name__, legacy=_LEGACY_NAMES, state={"mapper": "binning"})

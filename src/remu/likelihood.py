@@ -12,10 +12,7 @@ p-value computation; set ``likelihood.mapper = pool.map`` with a
 
 from __future__ import annotations
 
-import numpy as np
-import scipy.special
-from scipy import optimize, stats
-
+from remu import _facade
 from remu._likelihood.calculator import LikelihoodCalculator
 from remu._likelihood.data import DataModel, JeffreysPrior, PoissonData
 from remu._likelihood.derivative import derivative
@@ -41,7 +38,6 @@ from remu._likelihood.systematics import (
     ProfileLikelihoodSystematics,
     SystematicsConsumer,
 )
-from remu._state import expose
 
 __all__ = [
     "BasinHoppingMaximizer",
@@ -71,12 +67,19 @@ __all__ = [
     "mapper",
 ]
 
-# ``mapper``: the hook for parallel toy fits, called as ``mapper(function, items)``. It
-# lives in remu._state; this makes it an attribute of the module.
-mapper = map  # for static tools; expose() turns it into the property
-expose(__name__, {"mapper": "likelihood"})
+#: Names ReMU's ``likelihood`` module imported at its top (``likelihood.np``,
+#: ``likelihood.stats``...); imported on first use.
+_LEGACY_NAMES: dict[str, _facade.LegacyTarget] = {
+    "np": "numpy",
+    "scipy": "scipy",
+    "optimize": "scipy.optimize",
+    "stats": "scipy.stats",
+    "_SLICE": "remu._likelihood.predictors_base:_SLICE",
+}
 
-_SLICE = slice(None)
-
-# Kept as module attributes like the reference (likelihood.np, .scipy, .optimize, .stats).
-_ = (np, scipy.special, optimize, stats)
+#: The ``map``-like function of the toy fits of :class:`HypothesisTester`, called as
+#: ``mapper(function, items)`` (default: the builtin :func:`map`); set
+#: ``likelihood.mapper = pool.map`` to fit toys in parallel. The value lives in
+#: remu._state; install() makes this a property of the module.
+mapper = map  # for static tools; install() replaces it by the property
+_facade.install(__name__, legacy=_LEGACY_NAMES, state={"mapper": "likelihood"})

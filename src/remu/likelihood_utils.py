@@ -1,129 +1,19 @@
-"""MCMC helpers for likelihood calculators (emcee).
+"""MCMC helpers for likelihood calculators (emcee), and the pyhf export.
 
 Only NumPy is imported at module level; emcee is imported when a sampler is made
-(``pip install 'remu[mcmc]'``).
+(``pip install 'remu[mcmc]'``), pyhf when a workspace is built
+(``pip install 'remu[pyhf]'``).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
-
+from remu import _facade
+from remu._interop.emcee import emcee_initial_guess, emcee_sampler
 from remu._interop.pyhf import to_pyhf_workspace
 
 __all__ = ["emcee_initial_guess", "emcee_sampler", "to_pyhf_workspace"]
 
+#: Names ReMU's ``likelihood_utils`` module imported at its top.
+_LEGACY_NAMES: dict[str, _facade.LegacyTarget] = {"np": "numpy"}
 
-def emcee_sampler(likelihood_calculator: Any, nwalkers: int | None = None, **kwargs: Any) -> Any:
-    """An ``emcee.EnsembleSampler`` of the calculator's parameters.
-
-    The calculator itself is the log-probability: a flat prior inside the
-    predictor's bounds, ``-inf`` outside. It evaluates all the walkers that emcee
-    moves at once (half of the ensemble per call) in one batched call
-    (``vectorize=True``), unless the caller passes ``vectorize`` or a ``pool``, or
-    the calculator holds several data sets (its result per point is then not one
-    number).
-
-    Parameters
-    ----------
-    likelihood_calculator : LikelihoodCalculator
-        The log-probability function.
-    nwalkers : int, optional
-        Number of walkers; default twice the number of parameters.
-    **kwargs
-        Passed to ``emcee.EnsembleSampler`` (e.g. ``pool=``, ``vectorize=``).
-
-    Returns
-    -------
-    emcee.EnsembleSampler
-
-    Raises
-    ------
-    ImportError
-        If emcee is not installed.
-
-    Examples
-    --------
-    >>> from remu.likelihood import LikelihoodCalculator, PoissonData, TemplatePredictor
-    >>> calc = LikelihoodCalculator(PoissonData([3, 5]), TemplatePredictor([[1.0, 1.0]]))
-    >>> sampler = emcee_sampler(calc)
-    >>> sampler.nwalkers, sampler.ndim, sampler.vectorize
-    (2, 1, True)
-    """
-    from remu._optional import optional_import
-
-    emcee = optional_import("emcee", feature="remu.likelihood_utils.emcee_sampler")
-    ndim = len(likelihood_calculator.predictor.defaults)
-    if nwalkers is None:
-        nwalkers = 2 * ndim
-    if "vectorize" not in kwargs and kwargs.get("pool") is None:
-        data = getattr(likelihood_calculator.data_model, "data_vector", None)
-        kwargs["vectorize"] = data is not None and np.ndim(data) == 1
-    return emcee.EnsembleSampler(nwalkers, ndim, likelihood_calculator, **kwargs)
-
-
-def emcee_initial_guess(
-    likelihood_calculator: Any, nwalkers: int | None = None, *, rng: Any = None
-) -> np.ndarray:
-    """Random starting points for the walkers, respecting the bounds.
-
-    Per parameter: uniform between two finite bounds; bound plus (or minus) an
-    exponential with scale ``|default - bound|`` (1 if that is not positive) for
-    one finite bound; a normal around the default with scale ``|default|`` (or 1)
-    when unbounded. Points with ``log L = -inf`` are not filtered out.
-
-    Parameters
-    ----------
-    likelihood_calculator : LikelihoodCalculator
-        Provides ``predictor.bounds`` and ``predictor.defaults``.
-    nwalkers : int, optional
-        Number of walkers; default twice the number of parameters.
-    rng : None, int, SeedSequence or Generator, optional
-        Source of randomness; ``None`` seeds from NumPy's global state.
-
-    Returns
-    -------
-    ndarray
-        Shape ``(nwalkers, n_parameters)``.
-
-    Examples
-    --------
-    >>> from remu.likelihood import LikelihoodCalculator, PoissonData, TemplatePredictor
-    >>> calc = LikelihoodCalculator(PoissonData([1, 2, 3, 4]), TemplatePredictor(np.eye(4)))
-    >>> emcee_initial_guess(calc, rng=1).shape
-    (8, 4)
-    """
-    from remu._rng import as_generator
-
-    gen = as_generator(rng)
-    predictor = likelihood_calculator.predictor
-    defaults = np.asarray(predictor.defaults, dtype=float)
-    ndim = len(defaults)
-    bounds = np.asarray(predictor.bounds, dtype=float).reshape(ndim, 2)
-    if nwalkers is None:
-        nwalkers = 2 * ndim
-    lower, upper = bounds[:, 0], bounds[:, 1]
-    has_lower, has_upper = np.isfinite(lower), np.isfinite(upper)
-    guess = np.empty((nwalkers, ndim))
-
-    both = has_lower & has_upper
-    guess[:, both] = gen.uniform(lower[both], upper[both], size=(nwalkers, int(both.sum())))
-
-    only_lower = has_lower & ~has_upper
-    scale = defaults[only_lower] - lower[only_lower]
-    scale[scale <= 0] = 1.0
-    draws = gen.exponential(scale, size=(nwalkers, int(only_lower.sum())))
-    guess[:, only_lower] = lower[only_lower] + draws
-
-    only_upper = ~has_lower & has_upper
-    scale = upper[only_upper] - defaults[only_upper]
-    scale[scale <= 0] = 1.0
-    draws = gen.exponential(scale, size=(nwalkers, int(only_upper.sum())))
-    guess[:, only_upper] = upper[only_upper] - draws
-
-    neither = ~has_lower & ~has_upper
-    scale = np.abs(defaults[neither])
-    scale[scale <= 0] = 1.0
-    guess[:, neither] = gen.normal(defaults[neither], scale, size=(nwalkers, int(neither.sum())))
-    return guess
+_facade.install(__name__, legacy=_LEGACY_NAMES)

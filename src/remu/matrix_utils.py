@@ -13,13 +13,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
-from numpy.typing import ArrayLike, NDArray
-
+from remu import _facade
 from remu._migration.improve import improve_stats
-from remu._migration.improve import merge_suggestions as _merge_suggestions  # noqa: F401
 from remu._migration.plots import (
     plot_compatibility,
     plot_in_bin_variation,
@@ -28,17 +23,9 @@ from remu._migration.plots import (
     plot_mean_response_matrix,
     plot_relative_in_bin_variation,
     plot_statistical_uncertainty,
-    response_plotter_class,
 )
-from remu._migration.quality import block_mahalanobis2 as _block_mahalanobis2_impl
-
-if TYPE_CHECKING:
-    from remu._migration.response import ResponseMatrix
-from remu._migration.quality import (
-    compatibility,
-    expected_distance_per_truth_bin,
-    mahalanobis_distance,
-)
+from remu._migration.plots import response_plotter_class as _response_plotter_class
+from remu._migration.quality import compatibility, mahalanobis_distance
 
 __all__ = [
     "compatibility",
@@ -53,60 +40,25 @@ __all__ = [
     "plot_statistical_uncertainty",
 ]
 
+#: Names of ReMU's ``matrix_utils`` module that scripts use: the modules it imported
+#: at its top, its response plotter class and the helpers behind
+#: :func:`improve_stats` and :func:`compatibility`. Imported on first use, so that
+#: ``import remu.matrix_utils`` itself imports neither Matplotlib nor SciPy.
+_LEGACY_NAMES: dict[str, _facade.LegacyTarget] = {
+    "np": "numpy",
+    "plt": "matplotlib.pyplot",
+    "stats": "scipy.stats",
+    "binning": "remu.binning",
+    "migration": "remu.migration",
+    "plotting": "remu.plotting",
+    # the plotter class of response binnings: "Reco Bin #" against "Truth Bin #"
+    "_ResponsePlotter": _response_plotter_class,
+    # merge suggestions for the bin at a data index (default: fewest entries)
+    "_merge_suggestions": "remu._migration.improve:merge_suggestions",
+    # squared Mahalanobis distance per block of a block-diagonal covariance
+    "_block_mahalanobis2": "remu._migration.quality:block_mahalanobis2",
+    # rough expected squared distance per truth bin of two matrices
+    "_expected_mahalanobis_distance": "remu._migration.quality:expected_distance_per_truth_bin",
+}
 
-def __getattr__(name: str) -> Any:
-    """Module names of ReMU's ``matrix_utils`` that need heavy imports, resolved on first use.
-
-    ``_ResponsePlotter`` (the response-matrix plotter class), and the modules
-    ReMU's version imports at the top (``plotting``, ``plt``, ``stats``,
-    ``binning``, ``migration``), so that ``import remu.matrix_utils`` itself
-    imports neither Matplotlib nor SciPy.
-    """
-    if name == "_ResponsePlotter":
-        return response_plotter_class()
-    if name == "plotting":
-        from remu import plotting
-
-        return plotting
-    if name == "plt":
-        from matplotlib import pyplot
-
-        return pyplot
-    if name == "stats":
-        from scipy import stats
-
-        return stats
-    if name in ("binning", "migration"):
-        import importlib
-
-        return importlib.import_module(f"remu.{name}")
-    msg = f"module {__name__!r} has no attribute {name!r}"
-    raise AttributeError(msg)
-
-
-def _block_mahalanobis2(X: ArrayLike, mu: ArrayLike, inv_cov: ArrayLike) -> NDArray[np.float64]:
-    """Squared Mahalanobis distance per block of a block-diagonal covariance.
-
-    ``X`` (n, a, b), ``mu`` (a, b), ``inv_cov`` (a, b, b) -> (n, a): ``D[n, a] =
-    (X[n, a] - mu[a]) @ inv_cov[a] @ (X[n, a] - mu[a])``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> _block_mahalanobis2(np.ones((1, 2, 2)), np.zeros((2, 2)), np.stack([np.eye(2)] * 2))
-    array([[2., 2.]])
-    """
-    return _block_mahalanobis2_impl(X, mu, inv_cov)
-
-
-def _expected_mahalanobis_distance(
-    first: ResponseMatrix, second: ResponseMatrix
-) -> NDArray[np.float64]:
-    """Rough expected squared distance per truth bin, given the shared prior.
-
-    ``N_reco * min(1, n_j / (2 * min(N_reco, 3**n_vars)))`` with ``n_j`` the
-    smaller number of reconstructed entries of truth bin ``j`` in the two
-    matrices: ``N_reco`` (the degrees of freedom) for well-populated bins, less
-    where the prior that both matrices share dominates.
-    """
-    return expected_distance_per_truth_bin(first, second)
+_facade.install(__name__, legacy=_LEGACY_NAMES)

@@ -9,14 +9,19 @@ uncertainty; :class:`ResponseMatrixArrayBuilder` collects many of them
 
 from __future__ import annotations
 
-# Names the reference module also exposes (it imports them at module level).
-from copy import deepcopy  # noqa: F401
-from warnings import warn  # noqa: F401
-
-import numpy as np  # noqa: F401
-
+from remu import _facade
 from remu._migration.builder import ResponseMatrixArrayBuilder
 from remu._migration.response import ResponseMatrix
-from remu.binning import Binning, CartesianProductBinning  # noqa: F401
 
 __all__ = ["ResponseMatrix", "ResponseMatrixArrayBuilder"]
+
+#: Names ReMU's ``migration`` module imported at its top; imported on first use.
+_LEGACY_NAMES: dict[str, _facade.LegacyTarget] = {
+    "np": "numpy",
+    "deepcopy": "copy:deepcopy",
+    "warn": "warnings:warn",
+    "Binning": "remu.binning:Binning",
+    "CartesianProductBinning": "remu.binning:CartesianProductBinning",
+}
+
+_facade.install(__name__, legacy=_LEGACY_NAMES)

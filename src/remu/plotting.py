@@ -18,6 +18,7 @@ Figures are headless unless the user works with pyplot: see
 
 from __future__ import annotations
 
+from remu import _facade
 from remu._plotting.array import ArrayPlotter
 from remu._plotting.base import Plotter
 from remu._plotting.binning import BinningPlotter, LinearBinningPlotter
@@ -33,3 +34,15 @@ __all__ = [
     "RectilinearBinningPlotter",
     "get_plotter",
 ]
+
+#: Names ReMU's ``plotting`` module imported at its top; imported on first use (so
+#: ``import remu.plotting`` does not import pyplot).
+_LEGACY_NAMES: dict[str, _facade.LegacyTarget] = {
+    "np": "numpy",
+    "plt": "matplotlib.pyplot",
+    "ticker": "matplotlib.ticker",
+    "cycle": "itertools:cycle",
+    "binning": "remu.binning",
+}
+
+_facade.install(__name__, legacy=_LEGACY_NAMES)

@@ -32,10 +32,18 @@ from __future__ import annotations
 
 import yaml as _pyyaml
 
-from remu._formats.yaml_codec import dump, dump_all, full_load, full_load_all  # noqa: F401
+from remu import _facade
+from remu._formats.yaml_codec import dump, dump_all, full_load, full_load_all
 
-__all__ = sorted(name for name in dir(_pyyaml) if not name.startswith("_"))  # noqa: PLE0605
+__all__ = ["dump", "dump_all", "full_load", "full_load_all"]
 
-# every PyYAML name but the four libyaml-backed twins imported above
-_TWINS = {"dump", "dump_all", "full_load", "full_load_all"}
-globals().update({name: getattr(_pyyaml, name) for name in __all__ if name not in _TWINS})
+#: Every other public name of PyYAML (``yaml.safe_load``, ``yaml.YAMLObject``,
+#: ``yaml.Dumper``...): PyYAML's own objects, as the ``remu.yaml`` module of later
+#: ReMU versions re-exports them.
+_LEGACY_NAMES: dict[str, _facade.LegacyTarget] = {
+    name: f"yaml:{name}"
+    for name in dir(_pyyaml)
+    if not name.startswith("_") and name not in __all__
+}
+
+_facade.install(__name__, legacy=_LEGACY_NAMES)

@@ -1,9 +1,11 @@
 """The generic :class:`Binning`: bins sharing three data arrays, with subbinnings.
 
-Numbering (spec §3.3, §8.3): bin ``i`` of a binning occupies data index
+Numbering: bin ``i`` of a binning occupies data index
 ``i + sum(sub.data_size - 1 for subbinnings at bins k < i)``; a subbinning at bin
-``k`` replaces that single slot by its whole data block. Bins and subbinnings are
-linked to slices (views) of the owner's arrays, so they share storage.
+``k`` replaces that single slot by its whole data block (so data indices run over
+the bins in order, descending into each subbinning where it sits). Bins and
+subbinnings are linked to slices (views) of the owner's arrays, so they share
+storage.
 """
 
 from __future__ import annotations
@@ -18,23 +20,25 @@ import numpy as np
 
 from remu._binning import fill as _fill
 from remu._binning.arguments import as_flag
-from remu._binning.bins import ARRAY_KEYS, Bin
+from remu._binning.bins import Bin
 from remu._binning.events import Columns, SingleEventColumns
 from remu._binning.phasespace import PhaseSpace
-from remu._binning.reprs import format_repr
-from remu._formats.yaml_tags import DummyBins, RemuYAMLObject
+from remu._binning.structure import (
+    ARRAY_KEYS,
+    DATA_ARRAYS,
+    PHASESPACE,
+    SUBBINNINGS,
+    Field,
+    Structured,
+    dummy_clones,
+)
+from remu._formats.yaml_tags import DummyBins
 from remu._progress import ProgressLike
 from remu.errors import InputError, RemuWarning
 
 __all__ = ["Binning", "LazyBins"]
 
-_ARRAY_NAMES = {"value_array": "Value", "entries_array": "Entries", "sumw2_array": "Sumw2"}
-_SETTERS = {
-    "value_array": "set_values_from_ndarray",
-    "entries_array": "set_entries_from_ndarray",
-    "sumw2_array": "set_sumw2_from_ndarray",
-}
-_ARRAY_DTYPES = {"value_array": float, "entries_array": int, "sumw2_array": float}
+_ARRAYS = {array.key: array for array in DATA_ARRAYS}
 
 
 def _identity(x: Any) -> Any:
@@ -84,12 +88,14 @@ class LazyBins(Sequence):
 
 
 def _bins_equal(a: Any, b: Any) -> bool:
+    """Bins made on access (:class:`LazyBins`) equal only bins made on access of an equal
+    binning; stored bins compare one by one."""
     if isinstance(a, LazyBins) or isinstance(b, LazyBins):
         return isinstance(a, LazyBins) and isinstance(b, LazyBins) and a == b
     return tuple(a) == tuple(b)
 
 
-class Binning(RemuYAMLObject):
+class Binning(Structured):
     """A collection of disjoint bins that share three data arrays.
 
     Parameters
@@ -124,6 +130,15 @@ class Binning(RemuYAMLObject):
     """
 
     yaml_tag = "!Binning"
+    # Values never count for ==, and a generic binning equals any binning (of whatever
+    # subclass) with equal bins, phasespace and subbinnings, as in ReMU. The bins are
+    # written to YAML as their dummy clones, without making the clones first.
+    _fields: ClassVar[tuple[Field, ...]] = (
+        SUBBINNINGS,
+        PHASESPACE,
+        Field("bins", copy=dummy_clones, yaml=DummyBins, compare=_bins_equal),
+    )
+    _equal_among_subclasses = True
 
     _csv_buffer: ClassVar[dict[str, np.ndarray]] = {}
 
@@ -155,7 +170,7 @@ class Binning(RemuYAMLObject):
         given["sumw2_array"] = sumw2_array
         for key, arr in given.items():
             if arr is None:
-                arr = np.zeros(self.data_size, dtype=_ARRAY_DTYPES[key])
+                arr = np.zeros(self.data_size, dtype=_ARRAYS[key].dtype)
             shape = getattr(arr, "shape", None)
             if shape is None:
                 msg = (
@@ -165,7 +180,7 @@ class Binning(RemuYAMLObject):
                 raise TypeError(msg)
             if shape != (self.data_size,):
                 msg = (
-                    f"{_ARRAY_NAMES[key]} array shape is not same as (data_size,)! "
+                    f"{_ARRAYS[key].label} array shape is not same as (data_size,)! "
                     f"(got {shape}, data_size is {self.data_size})"
                 )
                 raise TypeError(msg)
@@ -329,7 +344,12 @@ class Binning(RemuYAMLObject):
         return [np.array([], dtype=int) for _ in range(self.nbins)]
 
     def get_adjacent_data_indices(self) -> list[np.ndarray]:
-        """Neighbouring data indices of each data index (spec §8.5)."""
+        """Neighbouring data indices of each data index.
+
+        The native neighbours of a bin, translated to data indices; a bin with a
+        subbinning is replaced by its subbinning's own adjacency (shifted to its
+        data block) and is nobody's neighbour.
+        """
         adjacent = self.get_adjacent_bin_indices()
         nbins = self.nbins
         lengths = np.fromiter((len(a) for a in adjacent), dtype=np.int64, count=nbins)
@@ -669,7 +689,7 @@ class Binning(RemuYAMLObject):
             # A stack of vectors, e.g. a prediction with one row per systematic
             # variation: ReMU keeps the first vector (its documentation relies on it).
             warnings.warn(
-                f"{_SETTERS[key]} got {values.size // storage.size} "
+                f"{_ARRAYS[key].setter} got {values.size // storage.size} "
                 f"vectors of {storage.size} elements (shape {values.shape}); the first one is "
                 "used, as in ReMU. Pass one vector (e.g. array[0]) to silence this warning.",
                 RemuWarning,
@@ -678,7 +698,7 @@ class Binning(RemuYAMLObject):
             values = values.reshape(-1, storage.size)[0]
         elif values.size != storage.size:
             msg = (
-                f"{_SETTERS[key]}: cannot set the {storage.size} data elements of a "
+                f"{_ARRAYS[key].setter}: cannot set the {storage.size} data elements of a "
                 f"{type(self).__name__} from an array of {values.size} elements "
                 f"(shape {values.shape}); give one element per data index, or a scalar"
             )
@@ -688,7 +708,7 @@ class Binning(RemuYAMLObject):
             if bad.any():
                 i = int(np.flatnonzero(bad.reshape(-1))[0])
                 msg = (
-                    f"{_SETTERS[key]}: entries are integer counts; got "
+                    f"{_ARRAYS[key].setter}: entries are integer counts; got "
                     f"{values.reshape(-1)[i]} at flat index {i}"
                 )
                 raise InputError(msg)
@@ -833,77 +853,20 @@ class Binning(RemuYAMLObject):
         }
         return self._rebuild(subbinnings=subs, **arrays)
 
-    # -- structure, cloning, equality ---------------------------------------------------
-    def _dummy_subbinnings(self) -> dict[int, Binning]:
-        return {int(k): s.clone(dummy=True) for k, s in self.subbinnings.items()}
-
-    def _structure_args(self) -> dict[str, Any]:
-        return self._generic_structure([b.clone(dummy=True) for b in self.bins])
-
-    def _generic_structure(self, bins: list[Any]) -> dict[str, Any]:
-        return {
-            "subbinnings": self._dummy_subbinnings(),
-            "phasespace": self.phasespace.clone(),
-            "bins": bins,
-        }
-
-    def _clone_args(self, dummy: bool = False) -> dict[str, Any]:
-        args = self._structure_args()
-        if dummy or self.is_dummy():
-            args["dummy"] = True
-        else:
-            for key in ARRAY_KEYS:
-                args[key] = getattr(self, key).copy()
-        return args
-
-    def _yaml_args(self) -> dict[str, Any]:
-        if type(self)._structure_args is Binning._structure_args:
-            # The bins are written as structure-only copies, without making them.
-            args = self._generic_structure(DummyBins(self.bins))
-        else:
-            args = self._structure_args()
-        if self.is_dummy():
-            args["dummy"] = True
-        return args
-
+    # -- structure (clone, repr, == and YAML: see remu._binning.structure) --------------
     def _rebuild(self, **overrides: Any) -> Any:
         args = self._structure_args()
         args.update(overrides)
         return type(self)(**args)
 
-    def clone(self, **kwargs: Any) -> Any:
-        """A new binning of the same type with copied arrays; ``kwargs`` override arguments.
-
-        ``clone(dummy=True)`` gives a structure-only copy, ``clone(dummy=False)`` of
-        a dummy a zero-filled binning.
-        """
-        args = self._clone_args(dummy=bool(kwargs.get("dummy", False)))
-        args.update(kwargs)
-        return type(self)(**args)
-
     def __deepcopy__(self, memo: dict[int, Any]) -> Any:
         return self.clone()
-
-    def __repr__(self) -> str:
-        return format_repr(self)
 
     def _repr_html_(self) -> str:
         """An HTML summary for notebooks: structure and totals (``repr`` stays eval-able)."""
         from remu._notebook import binning_html
 
         return binning_html(self)
-
-    def __eq__(self, other: object) -> bool:
-        # Values and types are ignored (QUIRK Q34); foreign objects compare unequal (Q1).
-        if not isinstance(other, Binning):
-            return NotImplemented
-        return (
-            _bins_equal(self.bins, other.bins)
-            and self.phasespace == other.phasespace
-            and self.subbinnings == other.subbinnings
-        )
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __add__(self, other: Binning) -> Any:
         ret = self.clone()

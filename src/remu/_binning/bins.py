@@ -6,22 +6,19 @@ import copy
 import functools
 import operator
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from remu._binning.arguments import as_flag, as_variable_names
 from remu._binning.phasespace import PhaseSpace
-from remu._binning.reprs import format_repr
-from remu._formats.yaml_tags import RemuYAMLObject
+from remu._binning.structure import ARRAY_KEYS, PHASESPACE, Field, Structured, dummy_clones
 
 if TYPE_CHECKING:
     from remu._binning.binning import Binning
     from remu._binning.events import Columns
 
 __all__ = ["ARRAY_KEYS", "Bin", "CartesianProductBin", "RectangularBin"]
-
-ARRAY_KEYS = ("value_array", "entries_array", "sumw2_array")
 
 
 def _has_len(obj: Any) -> bool:
@@ -32,7 +29,7 @@ def _has_len(obj: Any) -> bool:
     return True
 
 
-class Bin(RemuYAMLObject):
+class Bin(Structured):
     """A bin holding a value (sum of weights), a number of entries and a sum of squared weights.
 
     Parameters
@@ -63,6 +60,7 @@ class Bin(RemuYAMLObject):
     """
 
     yaml_tag = "!Bin"
+    _fields: ClassVar[tuple[Field, ...]] = (PHASESPACE,)
 
     def __init__(self, **kwargs: Any) -> None:
         phasespace = kwargs.pop("phasespace", None)
@@ -161,43 +159,8 @@ class Bin(RemuYAMLObject):
             (bool(self.event_in_bin(cols.row(i))) for i in range(cols.n)), dtype=bool, count=cols.n
         )
 
-    # -- structure --------------------------------------------------------------------
-    def _structure_args(self) -> dict[str, Any]:
-        return {"phasespace": self.phasespace.clone()}
-
-    def _clone_args(self, dummy: bool = False) -> dict[str, Any]:
-        args = self._structure_args()
-        if dummy or self.is_dummy():
-            args["dummy"] = True
-        else:
-            for key in ARRAY_KEYS:
-                args[key] = copy.deepcopy(getattr(self, key))
-        return args
-
-    def _yaml_args(self) -> dict[str, Any]:
-        args = self._structure_args()
-        if self.is_dummy():
-            args["dummy"] = True
-        return args
-
-    def clone(self, **kwargs: Any) -> Bin:
-        """A new bin of the same type with copied data; ``kwargs`` override arguments.
-
-        ``clone(dummy=True)`` gives a structure-only copy.
-        """
-        args = self._clone_args(dummy=bool(kwargs.get("dummy", False)))
-        args.update(kwargs)
-        return type(self)(**args)
-
-    def __repr__(self) -> str:
-        return format_repr(self)
-
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.phasespace == other.phasespace  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]
-
-    # -- arithmetic (QUIRK Q2: only '+' combines entries and sumw2) --------------------
+    # -- arithmetic: as in ReMU, only ``+`` combines entries and sumw2; ``-``, ``*``
+    # and ``/`` combine the values and keep the left operand's entries and sumw2 -----
     def __add__(self, other: Bin) -> Bin:
         ret = copy.deepcopy(self)
         ret.value = self.value + other.value
@@ -219,6 +182,14 @@ class Bin(RemuYAMLObject):
         ret = copy.deepcopy(self)
         ret.value = self.value / other.value
         return ret
+
+
+def _same_box(mine: tuple[Any, Any], theirs: tuple[Any, Any]) -> bool:
+    """Whether two boxes have the same ``(lower, upper)`` edges for the same variables."""
+    try:
+        return sorted(zip(*mine, strict=False)) == sorted(zip(*theirs, strict=False))
+    except TypeError:
+        return False
 
 
 class RectangularBin(Bin):
@@ -253,6 +224,16 @@ class RectangularBin(Bin):
     """
 
     yaml_tag = "!RectangularBin"
+    # Equal boxes have the same edges per variable, in whatever order the variables
+    # are listed.
+    _fields: ClassVar[tuple[Field, ...]] = (
+        Field("include_upper"),
+        Field("include_lower"),
+        Field("variables", copy=list, compare=None),
+        Field("edges", copy=lambda edges: np.asarray(edges).tolist(), compare=None),
+        PHASESPACE,
+        Field("box", read=lambda b: (b.variables, b.edges), compare=_same_box, argument=False),
+    )
 
     def __init__(
         self,
@@ -282,7 +263,11 @@ class RectangularBin(Bin):
                 raise ValueError(msg)
 
     def event_in_bin(self, event: Any) -> bool:
-        """Whether the event is inside the box (NaN passes every test, QUIRK Q3)."""
+        """Whether the event is inside the box.
+
+        A NaN coordinate passes every comparison here, as in ReMU; the vectorised
+        look-ups of the binnings put NaN outside.
+        """
         for var, (lower, upper) in zip(self.variables, self.edges, strict=False):
             v = event[var]
             if (v < lower) if self.include_lower else (v <= lower):
@@ -307,38 +292,30 @@ class RectangularBin(Bin):
         with np.errstate(invalid="ignore"):
             return np.asarray(self.edges, dtype=float).reshape(-1, 2).sum(axis=1) / 2
 
-    def _structure_args(self) -> dict[str, Any]:
-        return {
-            "include_upper": self.include_upper,
-            "include_lower": self.include_lower,
-            "variables": list(self.variables),
-            "edges": np.asarray(self.edges).tolist(),
-            "phasespace": self.phasespace.clone(),
-        }
-
-    def __eq__(self, other: object) -> bool:
-        if not Bin.__eq__(self, other):
-            return False
-        try:
-            same_edges = sorted(zip(self.variables, self.edges, strict=False)) == sorted(
-                zip(other.variables, other.edges, strict=False)  # type: ignore[attr-defined]
-            )
-        except TypeError:
-            return False
-        return (
-            same_edges
-            and self.include_lower == other.include_lower  # type: ignore[attr-defined]
-            and self.include_upper == other.include_upper  # type: ignore[attr-defined]
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
 
 def _safe_eq(a: Any, b: Any) -> bool:
     try:
         return bool(a == b)
     except (AttributeError, TypeError, ValueError):
         return False
+
+
+def _plain_indices(indices: Iterable[Any]) -> list[int | None]:
+    return [None if d is None else int(d) for d in indices]
+
+
+def _same_pairs(mine: list[Any], theirs: list[Any]) -> bool:
+    """Whether two lists of (binning, data index) pairs match in any order, never raising.
+
+    A binning whose ``==`` with another raises does not match it.
+    """
+    if len(mine) != len(theirs):
+        return False
+
+    def covered(pairs: list[Any], others: list[Any]) -> bool:
+        return all(any(i == j and _safe_eq(b, c) for c, j in others) for b, i in pairs)
+
+    return covered(mine, theirs) and covered(theirs, mine)
 
 
 class CartesianProductBin(Bin):
@@ -356,6 +333,18 @@ class CartesianProductBin(Bin):
     """
 
     yaml_tag = "!CartesianProductBin"
+    # Equal bins hold the same (binning, data index) pairs, in any order.
+    _fields: ClassVar[tuple[Field, ...]] = (
+        Field("binnings", copy=dummy_clones, compare=None),
+        Field("data_indices", copy=_plain_indices, compare=None),
+        PHASESPACE,
+        Field(
+            "pairs",
+            read=lambda b: list(zip(b.binnings, b.data_indices, strict=False)),
+            compare=_same_pairs,
+            argument=False,
+        ),
+    )
 
     def __init__(
         self, binnings: Iterable[Binning], data_indices: Iterable[int], **kwargs: Any
@@ -397,26 +386,3 @@ class CartesianProductBin(Bin):
         return tuple(
             b.get_subbins(d) for b, d in zip(self.binnings, self.data_indices, strict=False)
         )
-
-    def _structure_args(self) -> dict[str, Any]:
-        return {
-            "binnings": [b.clone(dummy=True) for b in self.binnings],
-            "data_indices": [None if d is None else int(d) for d in self.data_indices],
-            "phasespace": self.phasespace.clone(),
-        }
-
-    def __eq__(self, other: object) -> bool:
-        # Order-independent matching of (binning, index) pairs that never raises (Q4).
-        if not Bin.__eq__(self, other):
-            return False
-        mine = list(zip(self.binnings, self.data_indices, strict=False))
-        theirs = list(zip(other.binnings, other.data_indices, strict=False))  # type: ignore[attr-defined]
-        if len(mine) != len(theirs):
-            return False
-
-        def covered(pairs: list[Any], others: list[Any]) -> bool:
-            return all(any(i == j and _safe_eq(b, c) for c, j in others) for b, i in pairs)
-
-        return covered(mine, theirs) and covered(theirs, mine)
-
-    __hash__ = None  # type: ignore[assignment]

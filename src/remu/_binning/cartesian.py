@@ -13,28 +13,25 @@ import math
 import numbers
 import operator
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from remu._binning.binning import Binning, LazyBins
-from remu._binning.bins import ARRAY_KEYS, CartesianProductBin
+from remu._binning.bins import CartesianProductBin
 from remu._binning.events import Columns
 from remu._binning.phasespace import PhaseSpace
+from remu._binning.structure import (
+    ARRAY_KEYS,
+    DATA_ARRAYS,
+    PHASESPACE_NOT_COMPARED,
+    SUBBINNINGS,
+    Field,
+    dummy_clones,
+)
 from remu._binning.uhi import GridHistogramMethods as _Grid
 
 __all__ = ["CartesianProductBinning"]
-
-_GETTERS = {
-    "value_array": "get_values_as_ndarray",
-    "entries_array": "get_entries_as_ndarray",
-    "sumw2_array": "get_sumw2_as_ndarray",
-}
-_SETTERS = {
-    "value_array": "set_values_from_ndarray",
-    "entries_array": "set_entries_from_ndarray",
-    "sumw2_array": "set_sumw2_from_ndarray",
-}
 
 
 class CartesianProductBinning(Binning):
@@ -68,6 +65,14 @@ class CartesianProductBinning(Binning):
     """
 
     yaml_tag = "!CartesianProductBinning"
+    # == compares the constituents and subbinnings (not the phasespace), as in ReMU,
+    # and only with binnings of exactly this class.
+    _fields: ClassVar[tuple[Field, ...]] = (
+        Field("binnings", copy=dummy_clones),
+        SUBBINNINGS,
+        PHASESPACE_NOT_COMPARED,
+    )
+    _equal_among_subclasses = False
 
     def __init__(self, binnings: Iterable[Binning], **kwargs: Any) -> None:
         if kwargs.pop("bins", None) is not None:
@@ -176,8 +181,8 @@ class CartesianProductBinning(Binning):
         axes = tuple(sorted(remove))
         flat = self.marginalize_subbinnings()
         return {
-            key: reduction_function(getattr(flat, _GETTERS[key])(shape=self.bins_shape), axis=axes)
-            for key in ARRAY_KEYS
+            a.key: reduction_function(getattr(flat, a.getter)(shape=self.bins_shape), axis=axes)
+            for a in DATA_ARRAYS
         }
 
     @staticmethod
@@ -203,8 +208,8 @@ class CartesianProductBinning(Binning):
         arrays = self._reduced(remove, reduction_function)
         kept = [b.clone(dummy=True) for k, b in enumerate(self.binnings) if k not in remove]
         result = CartesianProductBinning(kept)
-        for key, arr in arrays.items():
-            getattr(result, _SETTERS[key])(arr)
+        for array in DATA_ARRAYS:
+            getattr(result, array.setter)(arrays[array.key])
         return result
 
     def project(self, binning_i: int | Iterable[int], **kwargs: Any) -> Binning:
@@ -237,24 +242,6 @@ class CartesianProductBinning(Binning):
             raise RuntimeError(msg)
         arrays = {key: getattr(self, key).copy() for key in ARRAY_KEYS}
         return self.binnings[0].clone(dummy=False, **arrays)
-
-    # -- structure ----------------------------------------------------------------------
-    def _structure_args(self) -> dict[str, Any]:
-        return {
-            "binnings": [b.clone(dummy=True) for b in self.binnings],
-            "subbinnings": self._dummy_subbinnings(),
-            "phasespace": self.phasespace.clone(),
-        }
-
-    def __eq__(self, other: object) -> bool:
-        if type(self) is not type(other):
-            return False
-        return (
-            self.binnings == other.binnings  # type: ignore[attr-defined]
-            and self.subbinnings == other.subbinnings  # type: ignore[attr-defined]
-        )
-
-    __hash__ = None  # type: ignore[assignment]
 
     # -- UHI PlottableHistogram protocol and hist conversion (remu._binning.uhi) -------
     # Only products of grids without subbinnings qualify; the others raise TypeError.

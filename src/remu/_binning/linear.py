@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from remu._binning.arguments import as_flag, as_variable_name, describe
 from remu._binning.binning import Binning, LazyBins
-from remu._binning.bins import ARRAY_KEYS, RectangularBin
+from remu._binning.bins import RectangularBin
 from remu._binning.edge_lookup import bin_indices
 from remu._binning.events import Columns
 from remu._binning.phasespace import PhaseSpace
+from remu._binning.structure import (
+    ARRAY_KEYS,
+    PHASESPACE_NOT_COMPARED,
+    SUBBINNINGS,
+    Field,
+    same_arrays,
+)
 from remu._binning.uhi import GridHistogramMethods as _Grid
 
 __all__ = ["LinearBinning", "check_edges", "merge_edges_along_axis"]
@@ -78,12 +85,13 @@ def check_edges(variable: Any, bin_edges: Any, dtype: Any = float) -> np.ndarray
 def merge_edges_along_axis(
     edges: np.ndarray, arrays: dict[str, np.ndarray], remove: Iterable[int], axis: int
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Delete edges and merge the data along ``axis`` (spec §11.5).
+    """Delete edges and merge the data along ``axis``.
 
     For each removed edge ``i`` in descending order, with ``n`` current bins:
     ``0 < i < n`` adds bin ``i`` into bin ``i-1``; ``i == 0`` drops the first bin and
-    ``i >= n`` the last one (their contents are lost, QUIRK Q30). Negative ``i``
-    drops bin ``i`` (NumPy semantics) without merging.
+    ``i >= n`` the last one: removing an outer edge shrinks the range, and the
+    contents of the bin that falls out are lost, as in ReMU. Negative ``i`` drops
+    bin ``i`` (NumPy semantics) without merging.
     """
     order = sorted(remove, reverse=True)
     new_edges = list(edges)
@@ -136,6 +144,16 @@ class LinearBinning(Binning):
     """
 
     yaml_tag = "!LinearBinning"
+    # As in ReMU, == compares the edges and subbinnings but not the phasespace, and
+    # only with binnings of exactly this class.
+    _fields: ClassVar[tuple[Field, ...]] = (
+        Field("variable"),
+        Field("bin_edges", copy=np.ndarray.tolist, compare=same_arrays),
+        Field("include_upper"),
+        SUBBINNINGS,
+        PHASESPACE_NOT_COMPARED,
+    )
+    _equal_among_subclasses = False
 
     def __init__(
         self, variable: str, bin_edges: Any, include_upper: bool = False, **kwargs: Any
@@ -188,7 +206,8 @@ class LinearBinning(Binning):
         """A new binning of the selected bins (Python slice semantics), contents kept.
 
         Subbinnings are summed into their bins first. With ``step != 1`` the new
-        edges are the selected lower edges plus the last upper edge (QUIRK Q15).
+        edges are the selected lower edges plus the last upper edge, as in ReMU:
+        each new bin then reaches up to the next selected bin.
         """
         selected = range(self.nbins)[start:stop:step]
         if len(selected) == 0:
@@ -205,32 +224,15 @@ class LinearBinning(Binning):
         )
 
     def remove_bin_edges(self, bin_edge_indices: Iterable[int]) -> LinearBinning:
-        """Merge bins by deleting edges (outermost edges drop their bin, QUIRK Q30)."""
+        """Merge bins by deleting edges (see :func:`merge_edges_along_axis`).
+
+        Removing an inner edge merges the two bins beside it; removing the first or
+        last edge drops the outer bin with its contents, as in ReMU.
+        """
         flat = self.marginalize_subbinnings()
         arrays = {key: getattr(flat, key) for key in ARRAY_KEYS}
         edges, arrays = merge_edges_along_axis(self.bin_edges, arrays, bin_edge_indices, 0)
         return LinearBinning(self.variable, edges, include_upper=self.include_upper, **arrays)
-
-    def _structure_args(self) -> dict[str, Any]:
-        return {
-            "variable": self.variable,
-            "bin_edges": self.bin_edges.tolist(),
-            "include_upper": self.include_upper,
-            "subbinnings": self._dummy_subbinnings(),
-            "phasespace": self.phasespace.clone(),
-        }
-
-    def __eq__(self, other: object) -> bool:
-        if type(self) is not type(other):
-            return False
-        return (
-            self.variable == other.variable  # type: ignore[attr-defined]
-            and np.array_equal(self.bin_edges, other.bin_edges)  # type: ignore[attr-defined]
-            and self.include_upper == other.include_upper  # type: ignore[attr-defined]
-            and self.subbinnings == other.subbinnings  # type: ignore[attr-defined]
-        )
-
-    __hash__ = None  # type: ignore[assignment]
 
     # -- UHI PlottableHistogram protocol and hist conversion (remu._binning.uhi) -------
     axes = _Grid.axes

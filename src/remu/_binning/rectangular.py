@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from remu._binning.arguments import as_flag, as_variable_names
-from remu._binning.binning import Binning
+from remu._binning.binning import Binning, _bins_equal
 from remu._binning.bins import RectangularBin
+from remu._binning.structure import PHASESPACE, SUBBINNINGS, Field
 
 __all__ = ["RectangularBinning"]
+
+
+def _box_edges(binning: RectangularBinning) -> list[list[list[Any]]]:
+    return [[list(pair) for pair in b.edges] for b in binning.bins]
 
 
 class RectangularBinning(Binning):
@@ -37,6 +42,16 @@ class RectangularBinning(Binning):
     """
 
     yaml_tag = "!RectangularBinning"
+    # Built from variables and boxes, but compared like any generic binning (by its
+    # bins, phasespace and subbinnings, also with a generic Binning), as in ReMU.
+    _fields: ClassVar[tuple[Field, ...]] = (
+        Field("variables", copy=list, compare=None),
+        Field("bin_edges", read=_box_edges, compare=None),
+        Field("include_upper", compare=None),
+        SUBBINNINGS,
+        PHASESPACE,
+        Field("bins", compare=_bins_equal, argument=False),
+    )
 
     def __init__(
         self,
@@ -58,12 +73,3 @@ class RectangularBinning(Binning):
             for edges in bin_edges
         ]
         Binning.__init__(self, bins=bins, **kwargs)
-
-    def _structure_args(self) -> dict[str, Any]:
-        return {
-            "variables": list(self.variables),
-            "bin_edges": [[list(pair) for pair in b.edges] for b in self.bins],
-            "include_upper": self.include_upper,
-            "subbinnings": self._dummy_subbinnings(),
-            "phasespace": self.phasespace.clone(),
-        }

@@ -4,19 +4,37 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from remu._binning.arguments import as_flag, as_variable_names
-from remu._binning.bins import ARRAY_KEYS, RectangularBin
-from remu._binning.cartesian import _GETTERS, CartesianProductBinning
+from remu._binning.bins import RectangularBin
+from remu._binning.cartesian import CartesianProductBinning
 from remu._binning.edge_lookup import bin_indices
 from remu._binning.events import Columns
 from remu._binning.linear import LinearBinning, check_edges, merge_edges_along_axis
 from remu._binning.phasespace import PhaseSpace
+from remu._binning.structure import (
+    ARRAY_KEYS,
+    DATA_ARRAYS,
+    PHASESPACE_NOT_COMPARED,
+    SUBBINNINGS,
+    Field,
+    same_arrays,
+)
 
 __all__ = ["RectilinearBinning"]
+
+
+def _edge_lists(bin_edges: tuple[np.ndarray, ...]) -> list[list[Any]]:
+    return [edges.tolist() for edges in bin_edges]
+
+
+def _same_edge_lists(mine: tuple[np.ndarray, ...], theirs: tuple[np.ndarray, ...]) -> bool:
+    return len(mine) == len(theirs) and all(
+        same_arrays(a, b) for a, b in zip(mine, theirs, strict=True)
+    )
 
 
 class RectilinearBinning(CartesianProductBinning):
@@ -51,6 +69,15 @@ class RectilinearBinning(CartesianProductBinning):
     """
 
     yaml_tag = "!RectilinearBinning"
+    # The constituent LinearBinnings follow from the variables and edges; == ignores
+    # the phasespace, as in ReMU.
+    _fields: ClassVar[tuple[Field, ...]] = (
+        Field("variables", copy=list),
+        Field("bin_edges", copy=_edge_lists, compare=_same_edge_lists),
+        Field("include_upper"),
+        SUBBINNINGS,
+        PHASESPACE_NOT_COMPARED,
+    )
 
     def __init__(
         self,
@@ -151,8 +178,8 @@ class RectilinearBinning(CartesianProductBinning):
     def project(self, binning_i: Any, **kwargs: Any) -> Any:
         """Keep the listed variables, marginalize the rest.
 
-        A single name or integer gives the :class:`LinearBinning` of that variable
-        (QUIRK Q18 fixed); a list or tuple gives a :class:`RectilinearBinning`.
+        A single name or integer gives the :class:`LinearBinning` of that variable;
+        a list or tuple gives a :class:`RectilinearBinning`.
         """
         single = isinstance(binning_i, (str, numbers.Integral))
         keep = self._variable_list(binning_i)
@@ -175,7 +202,7 @@ class RectilinearBinning(CartesianProductBinning):
 
     def _grid_arrays(self) -> dict[str, np.ndarray]:
         flat = self.marginalize_subbinnings()
-        return {key: getattr(flat, _GETTERS[key])(shape=self.bins_shape) for key in ARRAY_KEYS}
+        return {a.key: getattr(flat, a.getter)(shape=self.bins_shape) for a in DATA_ARRAYS}
 
     def slice(self, slices: Mapping[str, tuple[int, ...]]) -> RectilinearBinning:
         """Keep ranges of bins per variable: ``{name: (start, stop[, step])}``.
@@ -206,7 +233,11 @@ class RectilinearBinning(CartesianProductBinning):
         )
 
     def remove_bin_edges(self, bin_edge_indices: Mapping[str, Iterable[int]]) -> RectilinearBinning:
-        """Merge bins by deleting edges per variable: ``{name: [edge indices]}`` (§12.6)."""
+        """Merge bins by deleting edges per variable: ``{name: [edge indices]}``.
+
+        Per variable as :meth:`LinearBinning.remove_bin_edges`: an inner edge merges
+        the slabs beside it, an outer edge drops its slab with its contents.
+        """
         arrays = self._grid_arrays()
         edges = list(self.bin_edges)
         for axis, var in enumerate(self.variables):
@@ -220,31 +251,6 @@ class RectilinearBinning(CartesianProductBinning):
             include_upper=self.include_upper,
             **{key: np.ascontiguousarray(arr).reshape(-1) for key, arr in arrays.items()},
         )
-
-    def _structure_args(self) -> dict[str, Any]:
-        return {
-            "variables": list(self.variables),
-            "bin_edges": [e.tolist() for e in self.bin_edges],
-            "include_upper": self.include_upper,
-            "subbinnings": self._dummy_subbinnings(),
-            "phasespace": self.phasespace.clone(),
-        }
-
-    def __eq__(self, other: object) -> bool:
-        if type(self) is not type(other):
-            return False
-        return (
-            self.variables == other.variables  # type: ignore[attr-defined]
-            and len(self.bin_edges) == len(other.bin_edges)  # type: ignore[attr-defined]
-            and all(
-                np.array_equal(a, b)
-                for a, b in zip(self.bin_edges, other.bin_edges, strict=False)  # type: ignore[attr-defined]
-            )
-            and self.include_upper == other.include_upper  # type: ignore[attr-defined]
-            and self.subbinnings == other.subbinnings  # type: ignore[attr-defined]
-        )
-
-    __hash__ = None  # type: ignore[assignment]
 
     @classmethod
     def from_hist(

@@ -28,10 +28,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from remu.errors import NotAGridError
+
 __all__ = [
     "AxisTraits",
     "BinningAxis",
-    "GridError",
     "GridHistogramMethods",
     "effective_counts",
     "grid_array",
@@ -40,10 +41,6 @@ __all__ = [
 
 #: The UHI histogram kind of every remu binning: sums of weights.
 KIND_COUNT = "COUNT"
-
-
-class GridError(TypeError):
-    """A binning whose bins do not form a grid of intervals (not a UHI histogram)."""
 
 
 @dataclass(frozen=True)
@@ -185,7 +182,7 @@ def grid_axes(binning: Any) -> tuple[BinningAxis, ...]:
 
     Raises
     ------
-    GridError
+    remu.errors.NotAGridError
         (a ``TypeError``) If the binning, or one of its constituents, has subbinnings
         or is not a grid of intervals.
     ValueError
@@ -208,7 +205,7 @@ def grid_axes(binning: Any) -> tuple[BinningAxis, ...]:
             f"a {what} with subbinnings (at bins {where}) is not a grid of intervals and "
             "cannot be a UHI histogram; use marginalize_subbinnings() first"
         )
-        raise GridError(msg)
+        raise NotAGridError(msg)
     if isinstance(binning, LinearBinning):
         return (BinningAxis(binning.variable, binning.bin_edges),)
     if isinstance(binning, CartesianProductBinning):
@@ -216,18 +213,18 @@ def grid_axes(binning: Any) -> tuple[BinningAxis, ...]:
         for k, part in enumerate(binning.binnings):
             try:
                 axes.extend(grid_axes(part))
-            except GridError as err:
+            except NotAGridError as err:
                 msg = f"constituent {k} of the {what}: {err}"
-                raise GridError(msg) from None
+                raise NotAGridError(msg) from None
         if not axes:
             msg = f"a {what} without constituents has no axes"
-            raise GridError(msg)
+            raise NotAGridError(msg)
         return tuple(axes)
     msg = (
         f"a {what} is not a grid of intervals; only LinearBinning, RectilinearBinning and "
         "CartesianProductBinnings of those (without subbinnings) are UHI histograms"
     )
-    raise GridError(msg)
+    raise NotAGridError(msg)
 
 
 def grid_array(binning: Any, key: str, *, flow: bool = False) -> NDArray[Any]:
@@ -247,7 +244,7 @@ def grid_array(binning: Any, key: str, *, flow: bool = False) -> NDArray[Any]:
 
     Raises
     ------
-    GridError, ValueError
+    remu.errors.NotAGridError, ValueError
         As :func:`grid_axes`.
     TypeError
         For a dummy binning (it has no data).

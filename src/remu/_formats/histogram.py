@@ -164,7 +164,7 @@ def read_histogram(path: str | os.PathLike[str]) -> FilledHistogram:
         path, what="filled-binning", expected="'values', 'entries' and 'sumw2'"
     )
     values, entries, sumw2 = (
-        require_array(arrays, key, path) for key in ("values", "entries", "sumw2")
+        require_array(arrays, key, where) for key in ("values", "entries", "sumw2")
     )
     yaml = str(arrays["binning"]) if "binning" in arrays else None
     return _checked(values, entries, sumw2, where, yaml)

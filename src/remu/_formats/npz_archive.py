@@ -8,27 +8,17 @@ from __future__ import annotations
 
 import os
 import zipfile
+from collections.abc import Mapping
 from typing import IO, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from remu.errors import FileFormatError
+from remu.errors import FileFormatError, MissingArrayError
 
-__all__ = ["NpzKeyError", "describe_source", "read_npz_arrays", "require_array"]
+__all__ = ["describe_source", "read_npz_arrays", "require_array"]
 
 _READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile)
-
-
-class NpzKeyError(FileFormatError, KeyError):
-    """A required array is missing from an archive.
-
-    Both a :class:`ValueError` (malformed file) and a :class:`KeyError` (what the
-    reference raises); ``str()`` shows the message as written.
-    """
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if len(self.args) == 1 else super().__str__()
 
 
 def describe_source(source: object) -> str:
@@ -96,12 +86,12 @@ def read_npz_arrays(
             raise FileFormatError(msg) from error
 
 
-def require_array(arrays: dict[str, NDArray[Any]], key: str, source: object) -> NDArray[Any]:
-    """``arrays[key]``, or :class:`NpzKeyError` naming the file, the key and what is there."""
+def require_array(arrays: Mapping[str, NDArray[Any]], key: str, where: str) -> NDArray[Any]:
+    """``arrays[key]``, or :class:`remu.errors.MissingArrayError` naming the key and what is there.
+
+    ``where`` describes the archive for the message (e.g. :func:`describe_source`).
+    """
     if key not in arrays:
-        msg = (
-            f"{describe_source(source)} has no array {key!r} "
-            f"(found: {', '.join(sorted(arrays)) or 'none'})"
-        )
-        raise NpzKeyError(msg)
+        msg = f"{where} has no array {key!r} (found: {', '.join(sorted(arrays)) or 'none'})"
+        raise MissingArrayError(msg)
     return arrays[key]

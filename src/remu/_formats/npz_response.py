@@ -52,14 +52,9 @@ from typing import IO, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from remu._formats.npz_archive import (
-    NpzKeyError,
-    describe_source,
-    read_npz_arrays,
-    require_array,
-)
+from remu._formats.npz_archive import describe_source, read_npz_arrays, require_array
 from remu._io import atomic_savez
-from remu.errors import FileFormatError
+from remu.errors import FileFormatError, MissingArrayError
 
 __all__ = [
     "ResponseArrays",
@@ -200,7 +195,7 @@ def _check_sparse_indices(
 ) -> NDArray[np.int64]:
     if "sparse_indices" not in arrays:
         msg = f"{where} has no array 'sparse_indices' (required because 'is_sparse' is true)"
-        raise NpzKeyError(msg)
+        raise MissingArrayError(msg)
     indices = arrays["sparse_indices"]
     _require_kind(indices, "sparse_indices", "iu", "integer truth-bin indices", where)
     if indices.shape != (n_cols,):

@@ -6,7 +6,8 @@ tagged mapping deeply and passes it as keyword arguments to the constructor, whi
 checks the type of every field (so ``include_upper: 'false'`` is an error, never
 ``True``); an error names the file, line and tag. Before anything is built, the
 node is checked against alias bombs (:func:`remu._formats.yaml_codec.check_alias_expansion`).
-Dumping writes the structural clone arguments (never the data arrays).
+Dumping writes the structural arguments (never the data arrays), as each class
+declares them (:mod:`remu._binning.structure`).
 Constructors are registered on ``FullLoader`` (as the reference does) and on
 ``SafeLoader``, which only ever builds these classes and plain YAML types.
 """
@@ -86,7 +87,11 @@ class RemuYAMLObject(yaml.YAMLObject):
 
 
 class DummyBins(list):  # type: ignore[type-arg]
-    """Bins to be written as their structure-only clones (``clone(dummy=True)``)."""
+    """Bins to be written as their structure-only clones (``clone(dummy=True)``).
+
+    The dumper writes the clones of classes that opt in
+    (``_yaml_dummy_without_clone``) without making them, and makes the others.
+    """
 
 
 _STR = "tag:yaml.org,2002:str"
@@ -149,10 +154,13 @@ def _dummy_bins_node(dumper: Any, bins: DummyBins) -> Any:
     items = []
     for item in bins:
         kind = type(item)
-        if getattr(kind.to_yaml, "__func__", None) is _plain_to_yaml:
+        if getattr(kind, "_yaml_dummy_without_clone", False):
+            # The class declares that its dummy clone is written as its tag over its
+            # structural arguments (remu._binning.structure.Structured): write that
+            # directly. A fresh clone is never repeated, so it gets no anchor.
             args = item._structure_args()
             args["dummy"] = True
-            dumper.alias_key = None  # a fresh clone is never repeated
+            dumper.alias_key = None
             items.append(_mapping_node(dumper, kind.yaml_tag, args))
         else:
             items.append(dumper.represent_data(item.clone(dummy=True)))
@@ -190,6 +198,3 @@ def _mapping_node(dumper: Any, tag: str, mapping: dict[str, Any]) -> Any:
         items.sort(key=lambda item: item[0])
     node.value.extend((_node(dumper, key), _node(dumper, value)) for key, value in items)
     return node
-
-
-_plain_to_yaml = RemuYAMLObject.__dict__["to_yaml"].__func__

@@ -1,4 +1,4 @@
-"""Opt-in hooks: how a class declares that the fitting engine's fast path fits it.
+"""Opt-in hooks: how a class declares that a fast path fits it.
 
 The fitting engine (:mod:`remu._likelihood.engine`) fits many problems at once with
 exact derivatives. It applies to a predictor, systematics consumer, data model or
@@ -17,6 +17,14 @@ hook                                      declared by (and valid for)
 
 Every base class defines the hook's *default*, which means "no fast path" (``None``
 or ``False``).
+
+The YAML dumper uses the same rule for the binning classes
+(:class:`remu._binning.structure.Structured`, which declares both hooks itself):
+``_yaml_from_fields`` (write the declared fields' YAML forms, e.g. the bins of a
+generic binning without cloning them; stale when ``_structure_args`` or
+``_yaml_args`` is overridden) and ``_yaml_dummy_without_clone`` (write a bin's
+dummy clone without making it; stale when ``clone``, ``to_yaml`` or the argument
+methods are overridden).
 
 A hook describes the behaviour of the class that declares it. A subclass that
 changes that behaviour (overrides ``prediction``, ``consume_axis``,

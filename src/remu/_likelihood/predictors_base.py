@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from remu._likelihood.optin import reset_stale_hooks
-from remu.errors import InputError
+from remu.errors import FixValuesLengthError, InputError
 
 __all__ = [
     "ComposedPredictor",
@@ -40,13 +40,6 @@ Prediction = tuple[NDArray[np.float64], NDArray[np.float64]]
 LinearForm = tuple[NDArray[np.float64], NDArray[np.float64]]
 # The methods whose results a ``_linear_form`` describes (see remu._likelihood.optin).
 _LINEAR_FORM_BEHAVIOUR = ("prediction", "_columns", "insert_fixed_parameters")
-
-
-class FixValuesLengthError(InputError, IndexError):
-    """``fix_values`` does not have one entry per parameter.
-
-    Subclasses :class:`IndexError` as well, which is what the reference raises.
-    """
 
 
 def _parameters(parameters: ArrayLike, expected: int, owner: object) -> NDArray[Any]:
@@ -101,6 +94,13 @@ def _spread(prediction: NDArray[Any], k: int, n_parts: int) -> NDArray[Any]:
 
 def _n_parameters(predictor: Predictor) -> int:
     return len(predictor.defaults)
+
+
+def _joint_parameters(predictors: Sequence[Predictor]) -> tuple[NDArray[Any], NDArray[Any]]:
+    """Bounds and defaults of the parts' parameter vectors laid end to end, in list order."""
+    bounds = np.concatenate([p.bounds for p in predictors], axis=0)
+    defaults = np.concatenate([p.defaults for p in predictors], axis=0)
+    return bounds, defaults
 
 
 class Predictor:
@@ -289,25 +289,22 @@ class ComposedPredictor(Predictor):
         raise AssertionError  # pragma: no cover - _check_strategy raised
 
     def _cartesian(self, params: NDArray[Any], systematics_index: Any) -> Prediction:
-        n_batch = params.ndim - 1
-        weights = np.ones(params.shape[:-1])
-        prediction = params
+        # Each part takes the previous output as a batch of parameter vectors, so every
+        # call adds its systematics axis after those of the parts applied before it:
+        # after the chain, the axes run from predictors[-1]'s to predictors[0]'s. The
+        # weights of a combination are the product of the parts' weights.
+        batch = params.shape[:-1]
+        prediction, weights = params, np.ones(batch)
         for predictor in reversed(self.predictors):
             prediction, w = predictor.prediction(prediction)
             weights = weights[..., np.newaxis] * w
-        n_parts = len(self.predictors)
-        # The systematics axes are stacked innermost-applied first; predictors[0] must vary
-        # slowest, so reverse them before flattening.
-        order = (
-            *range(n_batch),
-            *range(n_batch + n_parts - 1, n_batch - 1, -1),
-        )
-        batch = prediction.shape[:n_batch]
-        n_syst = math.prod(prediction.shape[n_batch : n_batch + n_parts])
-        prediction = prediction.transpose((*order, n_batch + n_parts)).reshape(
-            (*batch, n_syst, prediction.shape[-1])
-        )
-        weights = weights.transpose(order).reshape((*weights.shape[:n_batch], n_syst))
+        # One systematics axis, with predictors[0] varying slowest (C order).
+        axes = list(range(len(batch), len(batch) + len(self.predictors)))
+        n_systematics = math.prod(prediction.shape[axes[0] : axes[-1] + 1])
+        prediction = np.moveaxis(prediction, axes, axes[::-1])
+        weights = np.moveaxis(weights, axes, axes[::-1])
+        prediction = prediction.reshape((*batch, n_systematics, prediction.shape[-1]))
+        weights = weights.reshape((*batch, n_systematics))
         return prediction[..., systematics_index, :], weights[..., systematics_index]
 
     def _same(self, params: NDArray[Any], systematics_index: Any) -> Prediction:
@@ -359,8 +356,7 @@ class SummedPredictor(Predictor):
         combine_systematics: str = "cartesian",
     ) -> None:
         self.predictors = predictors
-        self.bounds = np.concatenate([p.bounds for p in predictors], axis=0)
-        self.defaults = np.concatenate([p.defaults for p in predictors], axis=0)
+        self.bounds, self.defaults = _joint_parameters(predictors)
         self.scale_factors = scale_factors
         self.combine_systematics = combine_systematics
 
@@ -463,11 +459,11 @@ class ConcatenatedPredictor(Predictor):
         self.share_parameters = share_parameters
         self.combine_systematics = combine_systematics
         if share_parameters:
+            # every part gets the whole vector: the first part's parameters
             self.bounds = predictors[0].bounds
             self.defaults = predictors[0].defaults
         else:
-            self.bounds = np.concatenate([p.bounds for p in predictors], axis=0)
-            self.defaults = np.concatenate([p.defaults for p in predictors], axis=0)
+            self.bounds, self.defaults = _joint_parameters(predictors)
 
     def prediction(self, parameters: ArrayLike, systematics_index: Any = _SLICE) -> Prediction:
         """Concatenated predictions; see :meth:`Predictor.prediction`."""
@@ -516,9 +512,9 @@ class FixedParameterPredictor(Predictor):
 
     Raises
     ------
-    IndexError
-        If ``fix_values`` does not have one entry per parameter (the exception is
-        also a :class:`ValueError`).
+    remu.errors.FixValuesLengthError
+        (an ``IndexError`` and a ``ValueError``) If ``fix_values`` does not have
+        one entry per parameter.
 
     Examples
     --------
@@ -540,12 +536,16 @@ class FixedParameterPredictor(Predictor):
                 f"{n_parameters}, got shape {self.fix_values.shape}"
             )
             raise FixValuesLengthError(msg)
-        insert_mask = ~np.isnan(self.fix_values)
-        self.insert_values = self.fix_values[insert_mask]
-        self.insert_indices = np.argwhere(insert_mask).flatten() - np.arange(insert_mask.sum())
+        free = np.isnan(self.fix_values)
+        fixed = np.flatnonzero(~free)
+        self.insert_values = self.fix_values[fixed]
+        # np.insert puts insert_values[k] before position insert_indices[k] of the reduced
+        # (free-only) vector, which lacks the fixed parameters before it: each of those
+        # moves the position down by one.
+        self.insert_indices = fixed - np.arange(fixed.size)
         self.predictor = predictor
-        self.bounds = np.asarray(predictor.bounds)[~insert_mask]
-        self.defaults = np.asarray(predictor.defaults)[~insert_mask]
+        self.bounds = np.asarray(predictor.bounds)[free]
+        self.defaults = np.asarray(predictor.defaults)[free]
 
     def insert_fixed_parameters(self, parameters: ArrayLike) -> NDArray[Any]:
         """Full parameter vectors of the wrapped predictor.

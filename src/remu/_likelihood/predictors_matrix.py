@@ -524,19 +524,12 @@ class FixedParameterMatrixPredictor(MatrixPredictor, FixedParameterPredictor):
     def __init__(self, predictor: MatrixPredictor, fix_values: Sequence[float | None]) -> None:
         FixedParameterPredictor.__init__(self, predictor, fix_values)
         free = np.isnan(self.fix_values)
-        sparse: Any = slice(None)
-        if _is_full_slice(predictor.sparse_indices):
-            matrices = predictor.matrices[..., free]
-        else:
-            # Only the columns that belong to free parameters stay; they keep pointing at
-            # their parameter, renumbered among the free ones.
-            columns = np.arange(len(free))[predictor.sparse_indices]
-            keep = free[columns]
-            matrices = predictor.matrices[..., keep]
-            sparse = (np.cumsum(free) - 1)[columns[keep]]
-            if np.array_equal(sparse, np.arange(free.sum())):
-                sparse = slice(None)
-        self.fix_values[free] = 0.0
+        matrices, sparse = _free_columns(predictor, free)
+        # The prediction is linear: with the free parameters at zero it is the constants
+        # plus the contribution of the fixed parameters, which is the new constant term
+        # (the weights do not depend on the parameters). As in ReMU, fix_values keeps
+        # these zeros for the free parameters.
+        self.fix_values = np.where(free, 0.0, self.fix_values)
         constants, weights = predictor(self.fix_values)
         MatrixPredictor.__init__(
             self,
@@ -547,6 +540,26 @@ class FixedParameterMatrixPredictor(MatrixPredictor, FixedParameterPredictor):
             defaults=self.defaults,
             sparse_indices=sparse,
         )
+
+
+def _free_columns(predictor: MatrixPredictor, free: NDArray[np.bool_]) -> tuple[NDArray[Any], Any]:
+    """The matrix columns of the free parameters, and the parameters they belong to.
+
+    A dense matrix has one column per parameter: the free ones stay. The columns of
+    a sparse matrix belong to the parameters ``sparse_indices`` (any order, repeats
+    allowed): the columns of free parameters stay and point at their parameter's
+    position among the free ones. The result is dense (``slice(None)``) when that is
+    every free parameter once, in order.
+    """
+    if _is_full_slice(predictor.sparse_indices):
+        return predictor.matrices[..., free], slice(None)
+    parameter_of_column = np.arange(len(free))[predictor.sparse_indices]
+    kept = free[parameter_of_column]
+    position_among_free = np.cumsum(free) - 1
+    sparse = position_among_free[parameter_of_column[kept]]
+    if np.array_equal(sparse, np.arange(np.count_nonzero(free))):
+        return predictor.matrices[..., kept], slice(None)
+    return predictor.matrices[..., kept], sparse
 
 
 class TemplatePredictor(MatrixPredictor):

@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 from remu._formats.npz_response import write_response_npz
 from remu._progress import ProgressLike
 from remu._rng import RNGLike, as_generator
-from remu.errors import InputError
+from remu.errors import EmptyBuilderError, IncompatibleMatricesError, InputError
 
 from .response import ResponseMatrix
 
@@ -90,11 +90,13 @@ class ResponseMatrixArrayBuilder:
 
         Raises
         ------
-        RuntimeError
-            If the nuisance indices differ from those of earlier matrices.
-        ValueError
-            If the matrix dimensions differ from earlier matrices, or ``nstat``
-            is not a non-negative int (or changed after the first matrix).
+        remu.errors.IncompatibleMatricesError
+            (a ``RuntimeError``) If the nuisance indices differ from those of
+            earlier matrices.
+        remu.errors.InputError
+            (a ``ValueError``) If the matrix dimensions differ from earlier
+            matrices, or ``nstat`` is not a non-negative int (or changed after the
+            first matrix).
         """
         nstat = self.nstat
         if isinstance(nstat, bool) or not isinstance(nstat, (int, np.integer)) or nstat < 0:
@@ -110,8 +112,11 @@ class ResponseMatrixArrayBuilder:
         if self._nuisance_indices is None:
             self._nuisance_indices = nuisance
         elif set(self._nuisance_indices) != set(nuisance):
-            msg = "Matrices have different nuisance indices!"
-            raise RuntimeError(msg)
+            msg = (
+                "Matrices have different nuisance indices! "
+                f"(this one: {sorted(nuisance)}, earlier ones: {sorted(self._nuisance_indices)})"
+            )
+            raise IncompatibleMatricesError(msg)
         shape = (response_matrix.reco_binning.data_size, response_matrix.truth_binning.data_size)
         if self._shape is not None and shape != self._shape:
             msg = (
@@ -160,7 +165,7 @@ class ResponseMatrixArrayBuilder:
     def _require_matrices(self) -> None:
         if self.nmatrices == 0:
             msg = "no response matrices have been added to the builder yet (use add_matrix)"
-            raise RuntimeError(msg)
+            raise EmptyBuilderError(msg)
 
     def _union_mask(self) -> NDArray[np.bool_]:
         return np.logical_or.reduce(np.stack(self._filled), axis=0)
@@ -187,8 +192,14 @@ class ResponseMatrixArrayBuilder:
         nuisance[np.asarray(self._nuisance_indices, dtype=np.intp)] = True
         missing = union & ~filled
         if np.any(missing & ~nuisance):
-            msg = "Truth difference in non-nuisance index!"
-            raise RuntimeError(msg)
+            where = np.argwhere(missing & ~nuisance)
+            matrix, column = (int(i) for i in where[0])
+            msg = (
+                "Truth difference in non-nuisance index! "
+                f"(truth bin {column} is filled in some matrices but not in matrix {matrix}; "
+                f"{len(where)} such cases)"
+            )
+            raise IncompatibleMatricesError(msg)
         cols = np.flatnonzero(union)
         tv = np.stack(self._truth_values)[:, cols]  # (nmatrices, n_all)
         # Nuisance efficiencies are 1 inside each matrix; relative to the
@@ -213,8 +224,11 @@ class ResponseMatrixArrayBuilder:
 
         Raises
         ------
-        RuntimeError
-            If a non-nuisance truth bin is filled in some matrices only.
+        remu.errors.IncompatibleMatricesError
+            (a ``RuntimeError``) If a non-nuisance truth bin is filled in some
+            matrices only.
+        remu.errors.EmptyBuilderError
+            (a ``RuntimeError`` and a ``TypeError``) Before any matrix was added.
         """
         self._require_matrices()
         cols, scale = self._columns_and_scale()

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from remu._rng import RNGLike, as_generator
-from remu.errors import BinMergeError, NoMergeNeighbourError
+from remu.errors import BinMergeError, IndexOutOfRangeError, NoMergeNeighbourError
 
 from .quality import mahalanobis_distance
 
@@ -174,8 +174,6 @@ def _checked_data_index(binning: Binning, data_index: int | None) -> int:
     index = operator.index(data_index)  # TypeError for non-integers
     size = binning.data_size
     if not 0 <= index < size:
-        from .response import IndexOutOfRangeError
-
         msg = f"data_index {data_index!r} is out of range for a binning of {size} data bins"
         raise IndexOutOfRangeError(msg)
     return index
@@ -205,8 +203,9 @@ def merge_suggestions(binning: Binning, data_index: int | None = None) -> list[S
     remu.errors.BinMergeError
         For binnings of other types, or when the bin is a plain bin of a
         binning that has sub-binnings elsewhere (a :class:`RuntimeError`).
-    IndexError
-        If ``data_index`` is outside the binning (also a :class:`ValueError`).
+    remu.errors.IndexOutOfRangeError
+        (an ``IndexError`` and a ``ValueError``) If ``data_index`` is outside
+        the binning.
 
     Examples
     --------
@@ -300,8 +299,9 @@ def improve_stats(
     remu.errors.NoMergeNeighbourError
         If the truth binning has a single bin (a :class:`BinMergeError` and a
         :class:`ValueError`).
-    IndexError
-        If ``data_index`` is outside the truth binning.
+    remu.errors.IndexOutOfRangeError
+        (an ``IndexError`` and a ``ValueError``) If ``data_index`` is outside
+        the truth binning.
 
     Examples
     --------

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from copy import deepcopy
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 from warnings import warn
 
 import numpy as np
@@ -14,22 +14,29 @@ from numpy.typing import ArrayLike, NDArray
 
 from remu._binning.binning import Binning
 from remu._binning.cartesian import CartesianProductBinning
+from remu._binning.structure import DATA_ARRAYS
 from remu._formats.npz_response import write_response_npz
 from remu._logging import get_logger
 from remu._progress import ProgressLike
 from remu._rng import RNGLike, as_generator
-from remu.errors import InputError, MissingVariableError
+from remu.errors import (
+    IllegalResponseError,
+    IndexOutOfRangeError,
+    InputError,
+    MissingVariableError,
+    RemuWarning,
+)
 
 from . import posterior
 from .fill import fill_matrix
 
-__all__ = ["IndexOutOfRangeError", "ResponseMatrix"]
+__all__ = ["ResponseMatrix"]
 
 _LOG = get_logger("migration")
-
-
-class IndexOutOfRangeError(InputError, IndexError):
-    """An index list names a bin that does not exist (both a ValueError and an IndexError)."""
+_F = TypeVar("_F", bound=Callable[..., Any])
+#: the attributes holding the three histograms that a response matrix fills together
+_HISTOGRAMS = ("truth_binning", "reco_binning", "response_binning")
+_QUANTITIES = {array.quantity: array for array in DATA_ARRAYS}
 
 
 def _check_index_range(indices: Any, size: int, what: str) -> NDArray[np.intp]:
@@ -67,6 +74,85 @@ def _available_columns(event: Any) -> set[str] | None:
             common &= e.keys()
         return common
     return None
+
+
+#: What each data array holds, for the accessors' docstrings.
+_CONTENT = {
+    "values": "values (sums of weights)",
+    "entries": "entries (numbers of events)",
+    "sumw2": "sums of squared weights",
+}
+#: The number of data elements of each histogram, for the accessors' docstrings.
+_SIZE = {"truth": "``N_truth``", "reco": "``N_reco``", "response": "``N_reco * N_truth``"}
+_LAYOUT = (
+    " With ``shape=(N_reco, N_truth)``, element ``[i, j]`` is reco data index ``i`` and "
+    "truth data index ``j``."
+)
+
+
+def _array_getter(histogram: str, quantity: str) -> Callable[..., NDArray[Any]]:
+    """The method ``get_<histogram>_<quantity>_as_ndarray`` of :class:`ResponseMatrix`.
+
+    It returns the binning's ``get_<quantity>_as_ndarray(shape=None, indices=None)``
+    of the ``<histogram>_binning`` (a copy).
+    """
+    array = _QUANTITIES[quantity]
+    attribute = f"{histogram}_binning"
+
+    def getter(self: ResponseMatrix, *args: Any, **kwargs: Any) -> NDArray[Any]:
+        values: NDArray[Any] = getattr(getattr(self, attribute), array.getter)(*args, **kwargs)
+        return values
+
+    doc = (
+        f"{histogram.capitalize()} {_CONTENT[quantity]}: a copy, "
+        f"``shape=None, indices=None`` as in :meth:`remu.binning.Binning.{array.getter}`."
+    )
+    if histogram == "response":
+        doc += _LAYOUT
+    dtype = "np.int64" if quantity == "entries" else "np.float64"
+    return _named(getter, f"get_{histogram}_{quantity}_as_ndarray", doc, f"NDArray[{dtype}]")
+
+
+def _array_setter(histogram: str, quantity: str) -> Callable[[ResponseMatrix, ArrayLike], None]:
+    """The method ``set_<histogram>_<quantity>_from_ndarray`` of :class:`ResponseMatrix`.
+
+    It checks the number of elements (and, for entries, that none is negative) and
+    writes them into the ``<histogram>_binning``. Only the truth entries setter
+    refreshes ``filled_truth_indices``, as in ReMU.
+    """
+    array = _QUANTITIES[quantity]
+    attribute = f"{histogram}_binning"
+    counts = quantity == "entries"
+    refreshes = histogram == "truth" and counts
+
+    def setter(self: ResponseMatrix, arr: ArrayLike) -> None:
+        binning = getattr(self, attribute)
+        checked = self._checked(arr, binning.data_size, f"{histogram} {quantity}", counts=counts)
+        getattr(binning, array.setter)(checked)
+        if refreshes:
+            self._update_filled_indices()
+
+    doc = (
+        f"Overwrite the {histogram} {_CONTENT[quantity]}: {_SIZE[histogram]} elements, "
+        "in any shape."
+    )
+    if refreshes:
+        doc += " Refreshes ``filled_truth_indices``."
+    doc += (
+        "\n\nRaises\n------\nremu.errors.InputError\n"
+        "    (a ``ValueError``) For another number of elements"
+        + (", or negative entries." if counts else ".")
+    )
+    return _named(setter, f"set_{histogram}_{quantity}_from_ndarray", doc, "None")
+
+
+def _named(function: _F, name: str, doc: str, returns: str) -> _F:
+    """``function`` as the method ``ResponseMatrix.<name>``, documented by ``doc``."""
+    function.__name__ = name
+    function.__qualname__ = f"ResponseMatrix.{name}"
+    function.__doc__ = doc
+    function.__annotations__ = {**function.__annotations__, "return": returns}
+    return function
 
 
 class ResponseMatrix:
@@ -268,9 +354,9 @@ class ResponseMatrix:
 
         Raises
         ------
-        RuntimeError
-            If the filled matrix is inconsistent (negative weights, more
-            reconstructed than true weight).
+        remu.errors.IllegalResponseError
+            (a ``RuntimeError``) If the filled matrix is inconsistent (negative
+            weights, more reconstructed than true weight).
 
         Notes
         -----
@@ -298,6 +384,18 @@ class ResponseMatrix:
         a copy of the truth binning is filled from the file(s) and, in every
         bin where it holds more (values and entries), its content replaces the
         current truth content. Arguments as :meth:`fill_from_csv_file`.
+
+        Raises
+        ------
+        remu.errors.IllegalResponseError
+            (a ``RuntimeError``) If the fuller sample has negative values, or the
+            result is inconsistent.
+
+        Warns
+        -----
+        remu.errors.RemuWarning
+            (a ``UserWarning``) If the fuller sample holds fewer values or entries
+            than the current filling in some bins; those bins are kept as they are.
         """
         new_truth = deepcopy(self.truth_binning)
         new_truth.reset()
@@ -315,6 +413,13 @@ class ResponseMatrix:
         ------
         TypeError
             For ``compute=False``.
+        remu.errors.IllegalResponseError
+            As for :meth:`fill_up_truth_from_csv_file`.
+
+        Warns
+        -----
+        remu.errors.RemuWarning
+            As for :meth:`fill_up_truth_from_csv_file`.
         """
         if kwargs.get("compute", True) is not True:
             msg = "fill_up_truth fills now: compute=False is not supported"
@@ -345,9 +450,10 @@ class ResponseMatrix:
 
         Raises
         ------
-        RuntimeError
-            If the filled matrix is inconsistent (negative weights, more
-            reconstructed than true weight), as for :meth:`fill_from_csv_file`.
+        remu.errors.IllegalResponseError
+            (a ``RuntimeError``) If the filled matrix is inconsistent (negative
+            weights, more reconstructed than true weight), as for
+            :meth:`fill_from_csv_file`.
         remu.errors.MissingFieldError
             A branch that is not in a tree.
         """
@@ -382,14 +488,14 @@ class ResponseMatrix:
         resp = resp.reshape(resp.size // truth.size, truth.size).sum(axis=0)
         if np.any(truth < 0):
             msg = "Illegal response matrix: Negative true weight!"
-            raise RuntimeError(msg)
+            raise IllegalResponseError(msg)
         if np.any(resp < 0):
             msg = "Illegal response matrix: Negative total reconstructed weight!"
-            raise RuntimeError(msg)
+            raise IllegalResponseError(msg)
         diff = truth - resp
         if np.any(diff < -1e-9):
             msg = "Illegal response matrix: Higher total reconstructed than true weight!"
-            raise RuntimeError(msg)
+            raise IllegalResponseError(msg)
         below = diff < 0
         if np.any(below):
             truth[below] = resp[below]
@@ -406,7 +512,7 @@ class ResponseMatrix:
         negative = int(np.count_nonzero(new_values < 0))
         if negative:
             msg = f"Filled-up values are negative in {negative} bins."
-            raise RuntimeError(msg)
+            raise IllegalResponseError(msg)
         where = new_values > 0
         diff_v = new_values - old_values
         diff_e = new_entries - old_entries
@@ -415,6 +521,7 @@ class ResponseMatrix:
             warn(
                 f"Filled-up values are less than the original filling in {n_less} bins. "
                 "This should not happen!",
+                RemuWarning,
                 stacklevel=3,
             )
         n_less = int(np.count_nonzero(where & (diff_e < 0)))
@@ -422,6 +529,7 @@ class ResponseMatrix:
             warn(
                 f"Filled-up entries are less than the original filling in {n_less} bins. "
                 "This should not happen!",
+                RemuWarning,
                 stacklevel=3,
             )
         where &= (diff_v >= 0) & (diff_e >= 0)
@@ -442,45 +550,11 @@ class ResponseMatrix:
         self._update_filled_indices()
 
     # ------------------------------------------------------------ raw accessors
-
-    def get_truth_values_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.float64]:
-        """Truth values (sum of weights); ``shape=None, indices=None`` as in Binning."""
-        return self.truth_binning.get_values_as_ndarray(*args, **kwargs)
-
-    def get_truth_entries_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.int64]:
-        """Truth entries (number of events); ``shape=None, indices=None`` as in Binning."""
-        return self.truth_binning.get_entries_as_ndarray(*args, **kwargs)
-
-    def get_truth_sumw2_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.float64]:
-        """Truth sums of squared weights; ``shape=None, indices=None`` as in Binning."""
-        return self.truth_binning.get_sumw2_as_ndarray(*args, **kwargs)
-
-    def get_reco_values_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.float64]:
-        """Reco values (sum of weights); ``shape=None, indices=None`` as in Binning."""
-        return self.reco_binning.get_values_as_ndarray(*args, **kwargs)
-
-    def get_reco_entries_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.int64]:
-        """Reco entries (number of events); ``shape=None, indices=None`` as in Binning."""
-        return self.reco_binning.get_entries_as_ndarray(*args, **kwargs)
-
-    def get_reco_sumw2_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.float64]:
-        """Reco sums of squared weights; ``shape=None, indices=None`` as in Binning."""
-        return self.reco_binning.get_sumw2_as_ndarray(*args, **kwargs)
-
-    def get_response_values_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.float64]:
-        """Response values; with ``shape=(N_reco, N_truth)`` element ``[i, j]`` is reco i, truth j."""
-        return self.response_binning.get_values_as_ndarray(*args, **kwargs)
-
-    def get_response_entries_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.int64]:
-        """Response entries; with ``shape=(N_reco, N_truth)`` element ``[i, j]`` is reco i, truth j."""
-        return self.response_binning.get_entries_as_ndarray(*args, **kwargs)
-
-    def get_response_sumw2_as_ndarray(self, *args: Any, **kwargs: Any) -> NDArray[np.float64]:
-        """Response sumw2; with ``shape=(N_reco, N_truth)`` element ``[i, j]`` is reco i, truth j."""
-        return self.response_binning.get_sumw2_as_ndarray(*args, **kwargs)
+    # A getter and a setter for each data array of each histogram, made from the table
+    # of data arrays (see _array_getter and _array_setter).
 
     @staticmethod
-    def _checked(arr: ArrayLike, size: int, what: str, *, counts: bool = False) -> NDArray:
+    def _checked(arr: ArrayLike, size: int, what: str, *, counts: bool = False) -> NDArray[Any]:
         a = np.asarray(arr)
         if a.size != size:
             msg = f"{what} needs {size} elements; got {a.size} (shape {a.shape})"
@@ -490,54 +564,25 @@ class ResponseMatrix:
             raise InputError(msg)
         return a
 
-    def set_truth_values_from_ndarray(self, arr: ArrayLike) -> None:
-        """Overwrite the truth values (``N_truth`` elements, any shape)."""
-        n = self.truth_binning.data_size
-        self.truth_binning.set_values_from_ndarray(self._checked(arr, n, "truth values"))
+    get_truth_values_as_ndarray = _array_getter("truth", "values")
+    get_truth_entries_as_ndarray = _array_getter("truth", "entries")
+    get_truth_sumw2_as_ndarray = _array_getter("truth", "sumw2")
+    get_reco_values_as_ndarray = _array_getter("reco", "values")
+    get_reco_entries_as_ndarray = _array_getter("reco", "entries")
+    get_reco_sumw2_as_ndarray = _array_getter("reco", "sumw2")
+    get_response_values_as_ndarray = _array_getter("response", "values")
+    get_response_entries_as_ndarray = _array_getter("response", "entries")
+    get_response_sumw2_as_ndarray = _array_getter("response", "sumw2")
 
-    def set_truth_entries_from_ndarray(self, arr: ArrayLike) -> None:
-        """Overwrite the truth entries; refreshes ``filled_truth_indices``."""
-        n = self.truth_binning.data_size
-        a = self._checked(arr, n, "truth entries", counts=True)
-        self.truth_binning.set_entries_from_ndarray(a)
-        self._update_filled_indices()
-
-    def set_truth_sumw2_from_ndarray(self, arr: ArrayLike) -> None:
-        """Overwrite the truth sums of squared weights."""
-        n = self.truth_binning.data_size
-        self.truth_binning.set_sumw2_from_ndarray(self._checked(arr, n, "truth sumw2"))
-
-    def set_reco_values_from_ndarray(self, arr: ArrayLike) -> None:
-        """Overwrite the reco values (``N_reco`` elements, any shape)."""
-        n = self.reco_binning.data_size
-        self.reco_binning.set_values_from_ndarray(self._checked(arr, n, "reco values"))
-
-    def set_reco_entries_from_ndarray(self, arr: ArrayLike) -> None:
-        """Overwrite the reco entries."""
-        n = self.reco_binning.data_size
-        a = self._checked(arr, n, "reco entries", counts=True)
-        self.reco_binning.set_entries_from_ndarray(a)
-
-    def set_reco_sumw2_from_ndarray(self, arr: ArrayLike) -> None:
-        """Overwrite the reco sums of squared weights."""
-        n = self.reco_binning.data_size
-        self.reco_binning.set_sumw2_from_ndarray(self._checked(arr, n, "reco sumw2"))
-
-    def set_response_values_from_ndarray(self, arr: ArrayLike) -> None:
-        """Overwrite the response values (``N_reco * N_truth`` elements, any shape)."""
-        n = self.response_binning.data_size
-        self.response_binning.set_values_from_ndarray(self._checked(arr, n, "response values"))
-
-    def set_response_entries_from_ndarray(self, arr: ArrayLike) -> None:
-        """Overwrite the response entries."""
-        n = self.response_binning.data_size
-        a = self._checked(arr, n, "response entries", counts=True)
-        self.response_binning.set_entries_from_ndarray(a)
-
-    def set_response_sumw2_from_ndarray(self, arr: ArrayLike) -> None:
-        """Overwrite the response sums of squared weights."""
-        n = self.response_binning.data_size
-        self.response_binning.set_sumw2_from_ndarray(self._checked(arr, n, "response sumw2"))
+    set_truth_values_from_ndarray = _array_setter("truth", "values")
+    set_truth_entries_from_ndarray = _array_setter("truth", "entries")
+    set_truth_sumw2_from_ndarray = _array_setter("truth", "sumw2")
+    set_reco_values_from_ndarray = _array_setter("reco", "values")
+    set_reco_entries_from_ndarray = _array_setter("reco", "entries")
+    set_reco_sumw2_from_ndarray = _array_setter("reco", "sumw2")
+    set_response_values_from_ndarray = _array_setter("response", "values")
+    set_response_entries_from_ndarray = _array_setter("response", "entries")
+    set_response_sumw2_from_ndarray = _array_setter("response", "sumw2")
 
     # --------------------------------------------------------- raw matrix
 
@@ -828,16 +873,33 @@ class ResponseMatrix:
     # ------------------------------------------------- combination and output
 
     def __add__(self, other: ResponseMatrix) -> ResponseMatrix:
-        """Matrix filled with the events of both operands (binnings taken from ``self``)."""
+        """Matrix filled with the events of both operands (binnings taken from ``self``).
+
+        Each histogram of the result is the bin-by-bin sum of the operands' (a copy of
+        ``self``'s binning with summed values, entries and sumw2); everything else
+        (nuisance and impossible indices, any other attribute) is a deep copy of
+        ``self``'s. As in ReMU, the binnings of ``other`` are not checked against
+        those of ``self``. Truth values that rounding left below the reconstructed
+        total are lifted to it, and ``filled_truth_indices`` is refreshed.
+
+        Raises
+        ------
+        remu.errors.IllegalResponseError
+            (a ``RuntimeError``) If the sum has more reconstructed than true weight
+            in some truth bin beyond rounding, or negative weights.
+        """
         if not isinstance(other, ResponseMatrix):
             return NotImplemented
-        ret = deepcopy(self)
-        ret.truth_binning = self.truth_binning + other.truth_binning
-        ret.reco_binning = self.reco_binning + other.reco_binning
-        ret.response_binning = self.response_binning + other.response_binning
-        ret._fix_rounding_errors()
-        ret._update_filled_indices()
-        return ret
+        summed = {name: getattr(self, name) + getattr(other, name) for name in _HISTOGRAMS}
+        memo: dict[int, Any] = {}
+        total = object.__new__(type(self))
+        total.__dict__.update(
+            {k: deepcopy(v, memo) for k, v in vars(self).items() if k not in summed}
+        )
+        total.__dict__.update(summed)
+        total._fix_rounding_errors()
+        total._update_filled_indices()
+        return total
 
     def clone(self) -> ResponseMatrix:
         """Independent copy: cloned binnings (with data) and copied index lists."""
