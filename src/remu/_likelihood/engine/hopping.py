@@ -193,7 +193,9 @@ def _marginal_restarts(objective: Objective, start: Array) -> tuple[NDArray[np.i
     order = np.argsort(predicted.reshape(m, n_syst), axis=-1)[:, :n_best]
     index = (np.arange(m)[:, np.newaxis] * n_syst + order).ravel()
     index = index[np.isfinite(predicted[index])]
-    points = np.clip(at_start[index] + step[index], objective.lower, objective.upper)
+    points = at_start[index] + step[index]
+    np.maximum(points, objective.lower, out=points)
+    np.minimum(points, objective.upper, out=points)
     return index // n_syst, points
 
 
@@ -208,14 +210,16 @@ def _scaled(objective: Objective, start: Array) -> Array | None:
     if not isinstance(family, LinearFamily):
         return None
     rows = np.arange(objective.n_problems)
-    constants = family.constant(rows)
-    total_c = np.sum(constants, axis=-1)
-    total_a = np.sum(family.predict(start, rows), axis=-1) - total_c
-    weights = objective.weights / np.sum(objective.weights)
+    weights = objective.weights / objective.weights.sum()
+    # sum_b (A x + c) = (sum_b A) x + sum_b c, weighted over the variations.
+    total_c = family.constant_totals(rows) @ weights
+    total_a = family.predicted_totals(start, rows) @ weights - total_c
     with np.errstate(divide="ignore", invalid="ignore"):
-        scale = (np.sum(objective.k[:, 0], axis=-1) - total_c @ weights) / (total_a @ weights)
-    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
-    return np.clip(start * scale[:, np.newaxis], objective.lower, objective.upper)
+        scale = (objective.k_total - total_c) / total_a
+    scale[~(np.isfinite(scale) & (scale > 0))] = 1.0
+    scaled = start * scale[:, np.newaxis]
+    np.maximum(scaled, objective.lower, out=scaled)
+    return np.minimum(scaled, objective.upper, out=scaled)
 
 
 def _best_start(objective: Objective, starts: list[Array]) -> Array:
@@ -238,8 +242,11 @@ def _quadratic_return(
     increase: the point lies in the bowl of the minimum ``x0`` it was displaced from,
     so its local fit would lead back there.
     """
-    predicted = np.einsum("mi,mi->m", grad0, offset)
-    predicted += 0.5 * np.einsum("mi,mij,mj->m", offset, hess0, offset)
+    curved = (hess0 @ offset[:, :, np.newaxis])[:, :, 0]
+    curved *= 0.5
+    curved += grad0
+    curved *= offset
+    predicted = curved.sum(axis=-1)
     tolerance = 0.1 * np.abs(predicted) + 1e-9 * (1.0 + np.abs(value0))
     return np.isfinite(value) & (np.abs(value - value0 - predicted) <= tolerance)
 
@@ -295,35 +302,48 @@ def basin_hopping(
                 larger, stepsize / settings.stepwise_factor, stepsize * settings.stepwise_factor
             )
         hopping &= n_hops >= hop
-        live = np.flatnonzero(hopping)
-        if live.size == 0:
-            break
-        displacement = gen.uniform(-1.0, 1.0, size=(live.size, objective.n))
-        displaced = current[live] + displacement * stepsize[live, np.newaxis]
-        displaced = np.minimum(np.maximum(displaced, lower), upper)
+        if hopping.all():
+            live: Any = slice(None)
+            n_live = m
+        else:
+            live = hopping.nonzero()[0]
+            n_live = live.size
+            if n_live == 0:
+                break
+        origin, origin_value = current[live], current_value[live]
+        displacement = gen.uniform(-1.0, 1.0, size=(n_live, objective.n))
+        displacement *= stepsize[live][:, np.newaxis]
+        displaced = origin + displacement
+        np.maximum(displaced, lower, out=displaced)
+        np.minimum(displaced, upper, out=displaced)
         value_new = objective.values(displaced, chains[live])
         back = current_ok[live] & _quadratic_return(
-            value_new,
-            displaced - current[live],
-            current_value[live],
-            current_grad[live],
-            current_hess[live],
+            value_new, displaced - origin, origin_value, current_grad[live], current_hess[live]
         )
-        x_new = current[live].copy()
-        value_new[back] = current_value[live][back]
+        away = (~back).nonzero()[0]
+        if away.size == 0:
+            # Every step returns to its chain's minimum: nothing moves, every step is
+            # accepted (no change of F), and no chain improves on its best point.
+            gen.uniform(size=n_live)
+            accepted[live] += 1
+            unchanged[live] += 1
+            if settings.niter_success is not None:
+                hopping &= unchanged < settings.niter_success
+            continue
+        x_new = origin.copy()
+        value_new[back] = origin_value[back]
         ok = current_ok[live].copy()
         grad_new, hess_new = current_grad[live].copy(), current_hess[live].copy()
-        away = np.flatnonzero(~back)
-        if away.size:
-            fits = local_fits(
-                objective, chains[live][away], displaced[away], best[live][away], full=True
-            )
-            x_new[away], value_new[away], ok[away], grad_new[away], hess_new[away] = fits
+        fits = local_fits(
+            objective, chains[live][away], displaced[away], best[live][away], full=True
+        )
+        x_new[away], value_new[away], ok[away], grad_new[away], hess_new[away] = fits
         with np.errstate(invalid="ignore", over="ignore", under="ignore"):
-            change = value_new - current_value[live]
+            change = value_new - origin_value
             chance = np.where(change <= 0, 1.0, np.exp(-change * beta))
         chance = np.where(np.isnan(chance) | ~np.isfinite(value_new), 0.0, chance)
-        accept = chance >= gen.uniform(size=live.size)
+        accept = chance >= gen.uniform(size=n_live)
+        live = np.arange(m) if isinstance(live, slice) else live
         taken = live[accept]
         current[taken], current_value[taken] = x_new[accept], value_new[accept]
         current_ok[taken] = ok[accept]
@@ -414,6 +434,8 @@ def global_fits(
 def _best_per_problem(m: int, rows: NDArray[np.intp], value: Array) -> NDArray[np.intp]:
     """For every problem ``0..m-1``, the index of its lowest ``value`` among ``rows``."""
     value = np.where(np.isnan(value), np.inf, value)
+    if m == 1:
+        return np.argmin(value)[np.newaxis]
     order = np.lexsort((value, rows))
     sorted_rows = rows[order]
     return order[np.concatenate([[True], sorted_rows[1:] != sorted_rows[:-1]])]
