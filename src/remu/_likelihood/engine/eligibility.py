@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import weakref
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -176,7 +176,8 @@ def _probe(
 
 
 def _same(a: NDArray[Any], b: NDArray[Any]) -> bool:
-    return a.shape == b.shape and bool(np.array_equal(a, b))
+    """Whether two float arrays hold the same numbers bit for bit (a stricter test than ==)."""
+    return a.shape == b.shape and a.tobytes() == b.tobytes()
 
 
 @dataclass(frozen=True)
@@ -291,7 +292,16 @@ def describe(calculator: Any, *, need_counts: bool = True) -> Model | None:
         else:
             model = entry.model
         if model is not None:
-            return replace(model, predictor=predictor)
+            return Model(
+                kind=model.kind,
+                predictor=predictor,
+                lower=model.lower,
+                upper=model.upper,
+                defaults=model.defaults,
+                weights=model.weights,
+                n_bins=model.n_bins,
+                linear=model.linear,
+            )
         if _broadcast_form(form, n, len(weights), n_bins) is not None:
             # A linear prediction that may turn negative: scipy fits it.
             return None

@@ -160,15 +160,21 @@ def _profile_fits(objective: Objective, start: Array) -> tuple[Array, Array, NDA
     return x, np.minimum(value, value_v[best]), ok_v[best]
 
 
-def _marginal_restarts(objective: Objective, start: Array) -> tuple[NDArray[np.intp], Array]:
+def _marginal_restarts(
+    objective: Objective, fit: Array, fit_hess: Array
+) -> tuple[NDArray[np.intp], Array]:
     """Further starting points of marginal linear problems: near their variations' maxima.
 
     A marginal likelihood over several variations can have several maxima, each
     near the maximum of some variation (or a group of similar ones). One Newton
-    step of every single variation from ``start`` (a concave problem, so the step
-    points at its maximum) predicts where each variation's maximum is and how high
-    it is; the variations with the highest predicted weighted maxima give the
-    further starting points.
+    step of every single variation from the first fit ``fit`` (a concave problem,
+    so the step points at its maximum) predicts where each variation's maximum is
+    and how high it is. Where every predicted maximum lies within about one
+    standard deviation of the first fit (in the metric of its Hessian
+    ``fit_hess``), the variations' maxima lie within each other's widths, their
+    mixture has a single maximum there and nothing is restarted. Otherwise the
+    distant variations with the highest predicted weighted maxima give the further
+    starting points.
 
     Returns
     -------
@@ -180,23 +186,30 @@ def _marginal_restarts(objective: Objective, start: Array) -> tuple[NDArray[np.i
     m = objective.n_problems
     n = objective.n
     n_syst = objective.family.n_syst
-    pair_value, grad, hess = objective.per_variation(start, np.arange(m))
+    pair_value, grad, hess = objective.per_variation(fit, np.arange(m))
     pair_value, grad, hess = pair_value.ravel(), grad.reshape(-1, n), hess.reshape(-1, n, n)
-    at_start = np.repeat(start, n_syst, axis=0)
+    at_fit = np.repeat(fit, n_syst, axis=0)
     matrix = positive_definite(hess)
-    step, reach = newton_direction(at_start, grad, matrix, objective.lower, objective.upper)
-    variation = np.tile(np.arange(n_syst), m)
+    step, reach = newton_direction(at_fit, grad, matrix, objective.lower, objective.upper)
+    distance = _quadratic_form_rows(step, fit_hess, n_syst)
     # The quadratic model's minimum: F_s - g.d / 2 for the (bounded) Newton step d.
-    predicted = pair_value - 0.5 * reach - objective.log_weights[variation]
-    predicted[~np.isfinite(predicted)] = np.inf
+    predicted = pair_value - 0.5 * reach - np.tile(objective.log_weights, m)
+    predicted[~(np.isfinite(predicted) & (distance > _ONE_SIGMA**2))] = np.inf
     n_best = min(n_syst, _N_RESTARTS)
     order = np.argsort(predicted.reshape(m, n_syst), axis=-1)[:, :n_best]
     index = (np.arange(m)[:, np.newaxis] * n_syst + order).ravel()
     index = index[np.isfinite(predicted[index])]
-    points = at_start[index] + step[index]
+    points = at_fit[index] + step[index]
     np.maximum(points, objective.lower, out=points)
     np.minimum(points, objective.upper, out=points)
     return index // n_syst, points
+
+
+def _quadratic_form_rows(step: Array, hess: Array, per_problem: int) -> Array:
+    """``d^T H d`` of steps ``(m * k, n)``, ``k`` per problem, in their problem's ``H``."""
+    n = step.shape[-1]
+    grouped = step.reshape(-1, per_problem, n)
+    return ((grouped @ hess) * grouped).sum(axis=-1).ravel()
 
 
 def _scaled(objective: Objective, start: Array) -> Array | None:
@@ -377,9 +390,11 @@ def global_fits(
       solved exactly by :func:`_profile_fits`: no basin hopping.
     * Otherwise the local fit, then basin hopping with ``chains_per_problem``
       chains per problem sharing its ``niter`` steps (chain ``r`` of ``R`` takes
-      ``niter // R`` steps, one more for the first ``niter % R``). The local fit
-      of a marginal likelihood of a linear prediction also starts from near the
-      maxima of its best variations (:func:`_marginal_restarts`).
+      ``niter // R`` steps, one more for the first ``niter % R``). A marginal
+      likelihood of a linear prediction is also fitted from near the maxima of its
+      best variations when some variation's maximum lies more than about one
+      standard deviation from the first fit (:func:`_marginal_restarts`); the best
+      local fit starts the chains.
 
     Parameters
     ----------
@@ -414,12 +429,14 @@ def global_fits(
         return _profile_fits(objective, begin)
     if linear and family.n_syst == 1:
         return local_fits(objective, np.arange(m), begin)
-    rows, points = np.arange(m), begin
+    rows = np.arange(m)
+    fits = local_fits(objective, rows, begin, full=True)
     if linear:
-        more_rows, more_points = _marginal_restarts(objective, begin)
-        rows = np.concatenate([rows, more_rows])
-        points = np.concatenate([points, more_points])
-    fits = local_fits(objective, rows, points, full=True)
+        more_rows, more_points = _marginal_restarts(objective, fits[0], fits[4])
+        if more_rows.size:
+            more = local_fits(objective, more_rows, more_points, full=True)
+            fits = tuple(np.concatenate(pair) for pair in zip(fits, more, strict=True))
+            rows = np.concatenate([rows, more_rows])
     first = _best_per_problem(m, rows, fits[1])
     r = max(1, min(chains_per_problem, settings.niter))
     chains = np.repeat(np.arange(m), r)

@@ -25,6 +25,7 @@ g g^T``. The profile ``max_s l_s`` uses the best variation's derivatives.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -41,6 +42,14 @@ _SQRT_EPS = math.sqrt(np.finfo(float).eps)
 _LINE_STEPS = 3
 
 Array = NDArray[np.float64]
+
+
+@functools.lru_cache(maxsize=64)
+def _ones(n: int) -> Array:
+    """A read-only vector of ``n`` ones (for sums over bins as matrix products)."""
+    ones = np.ones(n)
+    ones.flags.writeable = False
+    return ones
 
 
 def _times(x: Array, matrix: Array) -> Array:
@@ -296,10 +305,10 @@ class Objective:
         self.k0 = self.k == 0
         self.lnkf = scipy.special.gammaln(self.k + 1)
         #: ``sum_b log(k_b!)`` of every problem, shape ``(M, 1)``
-        self.lnkf_total = np.sum(self.lnkf, axis=-1)
+        self.lnkf_total = self.lnkf.sum(axis=-1)
         #: the total count of every problem, shape ``(M,)``
         self.k_total = k.sum(axis=-1)
-        self._ones = np.ones(counts.shape[-1])
+        self._ones = _ones(counts.shape[-1])
         # The counts as columns (M, B, 1): the sums over the (short) bin axis are
         # matrix products, far faster than broadcasting and summing along that axis.
         self._k_columns = self.k.transpose(0, 2, 1)
@@ -309,8 +318,8 @@ class Objective:
         self._totals = getattr(family, "predicted_totals", None)
         self.kind = kind
         self.weights = np.asarray(weights, dtype=float)
-        share = self.weights / np.sum(self.weights)
-        if np.all(share > 0):
+        share = self.weights / self.weights.sum()
+        if (share > 0).all():
             self.log_weights = np.log(share)
         else:
             with np.errstate(divide="ignore", under="ignore", invalid="ignore"):
@@ -386,16 +395,16 @@ class Objective:
     def _consume(self, ll: Array) -> tuple[Array, Array | None]:
         """``log L`` ``(m,)`` and, for the marginal, the share of each variation ``(m, S)``."""
         if self._single:
-            return (ll[:, 0].copy() if ll.shape[-1] == 1 else np.max(ll, axis=-1)), None
+            return (ll[:, 0].copy() if ll.shape[-1] == 1 else ll.max(axis=-1)), None
         terms = ll + self.log_weights
-        top = np.max(terms, axis=-1, keepdims=True)
+        top = terms.max(axis=-1, keepdims=True)
         finite = math.isfinite(top.sum())
         if not finite:
             # Every variation impossible: log L = -inf (or nan), no shares.
             top[~np.isfinite(top)] = 0.0
         terms -= top
         share = np.exp(terms, out=terms)
-        total = np.sum(share, axis=-1, keepdims=True)
+        total = share.sum(axis=-1, keepdims=True)
         share /= total
         if not finite:
             share[~np.isfinite(share)] = 0.0
@@ -471,10 +480,10 @@ class Objective:
                 h = np.take_along_axis(d2, pick, axis=-1)[:, 0]
             else:
                 ll += weights
-                top = np.max(ll, axis=-1, keepdims=True)
+                top = ll.max(axis=-1, keepdims=True)
                 ll -= top
                 share = np.exp(ll, out=ll)
-                total = np.sum(share, axis=-1, keepdims=True)
+                total = share.sum(axis=-1, keepdims=True)
                 share /= total
                 value = (top + np.log(total))[:, 0]
                 g = (share[:, np.newaxis, :] @ d1[:, :, np.newaxis])[:, 0, 0]
