@@ -68,7 +68,9 @@ def _inputs(seed: int = 20260601) -> dict:
     truth_pos = np.linspace(0.0, 1.0, _N_TRUTH)
     reco_pos = np.linspace(0.0, 1.0, _N_RECO)
     smearing = np.exp(-0.5 * ((reco_pos[:, None] - truth_pos[None, :]) / 0.12) ** 2)
-    efficiency = 0.5 + 0.4 * truth_pos
+    # At most 0.88 x 1.1 x 1.03 < 1: every truth bin's probabilities sum to at most 1
+    # (a response matrix file with more is rejected when it is read).
+    efficiency = 0.5 + 0.38 * truth_pos
     nominal = smearing / smearing.sum(axis=0) * efficiency
     matrices = (
         nominal

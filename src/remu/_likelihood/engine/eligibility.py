@@ -18,6 +18,8 @@ bound describes.
 
 from __future__ import annotations
 
+import contextlib
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,11 +95,27 @@ def linear_form(
     predictor: Any, n_free: int, n_syst: int, n_bins: int
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
     """The predictor's ``(A, c)`` broadcast to ``(S, B, n)`` and ``(S, B)``, or ``None``."""
+    form = _raw_linear_form(predictor)
+    return None if form is None else _broadcast_form(form, n_free, n_syst, n_bins)
+
+
+def _raw_linear_form(
+    predictor: Any,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+    """The arrays of the predictor's ``_linear_form()`` hook as floats, or ``None``."""
     hook = getattr(predictor, "_linear_form", None)
     form = None if hook is None else hook()
     if form is None:
         return None
-    matrices, constants = (np.asarray(a, dtype=float) for a in form)
+    matrices, constants = form
+    return np.asarray(matrices, dtype=float), np.asarray(constants, dtype=float)
+
+
+def _broadcast_form(
+    form: tuple[NDArray[np.float64], NDArray[np.float64]], n_free: int, n_syst: int, n_bins: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+    """``(A, c)`` as C-contiguous arrays of shapes ``(S, B, n)`` and ``(S, B)``, or ``None``."""
+    matrices, constants = form
     if matrices.ndim != 3 or matrices.shape[1:] != (n_bins, n_free):
         return None
     if matrices.shape[0] not in (1, n_syst):
@@ -106,15 +124,29 @@ def linear_form(
         constants = np.broadcast_to(constants, (n_syst, n_bins))
     except ValueError:
         return None
-    return np.broadcast_to(matrices, (n_syst, n_bins, n_free)), constants
+    if matrices.shape[0] != n_syst:
+        matrices = np.broadcast_to(matrices, (n_syst, n_bins, n_free))
+    return np.ascontiguousarray(matrices), np.ascontiguousarray(constants)
+
+
+def _range(array: NDArray[Any]) -> tuple[float, float]:
+    return (0.0, 0.0) if array.size == 0 else (float(array.min()), float(array.max()))
 
 
 def non_negative(matrices: NDArray[Any], constants: NDArray[Any], lower: NDArray[Any]) -> bool:
-    """Whether ``matrices @ x + constants >= 0`` (up to rounding) for all ``x >= lower >= 0``."""
-    scale = max(float(np.max(np.abs(matrices), initial=0.0)), float(np.max(np.abs(constants))))
+    """Whether ``matrices @ x + constants >= 0`` (up to rounding) for all ``x >= lower >= 0``.
+
+    Every entry must also be finite.
+    """
+    (low_a, high_a), (low_c, high_c) = _range(matrices), _range(constants)
+    scale = max(abs(low_a), abs(high_a), abs(low_c), abs(high_c))
     tolerance = -1e-9 * scale
+    # nan compares false, so an array with a nan fails here too.
     return bool(
-        np.all(matrices >= tolerance) and np.all(constants >= tolerance) and np.all(lower >= 0)
+        low_a >= tolerance
+        and low_c >= tolerance
+        and scale <= np.finfo(float).max
+        and _range(lower)[0] >= 0
     )
 
 
@@ -143,8 +175,88 @@ def _probe(
     return np.array(weights[0])
 
 
+def _same(a: NDArray[Any], b: NDArray[Any]) -> bool:
+    """Whether two float arrays hold the same numbers bit for bit (a stricter test than ==)."""
+    return a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+@dataclass(frozen=True)
+class _Described:
+    """A linear model described before, with private copies of what it was built from."""
+
+    kind: str
+    n_bins: int
+    inputs: tuple[NDArray[np.float64], ...]
+    #: the model without its predictor (the cache must not keep predictors alive)
+    model: Model | None
+
+    def matches(self, kind: str, n_bins: int, inputs: tuple[NDArray[np.float64], ...]) -> bool:
+        """Whether the model was built from exactly these inputs."""
+        return (
+            self.kind == kind
+            and self.n_bins == n_bins
+            and len(self.inputs) == len(inputs)
+            and all(_same(a, b) for a, b in zip(self.inputs, inputs, strict=True))
+        )
+
+
+#: Per predictor object, the last linear model described from it. Every look-up
+#: compares the inputs of the model (bounds, defaults, weights and the arrays of the
+#: linear form, read afresh) with the copies kept here, so a predictor changed in place
+#: is described anew: an entry can never be stale.
+_DESCRIBED: weakref.WeakKeyDictionary[Any, _Described] = weakref.WeakKeyDictionary()
+
+
+def _remember(predictor: Any, entry: _Described) -> None:
+    # A predictor that is not weakly referenceable or not hashable is not kept.
+    with contextlib.suppress(TypeError):
+        _DESCRIBED[predictor] = entry
+
+
+def _recall(predictor: Any) -> _Described | None:
+    try:
+        return _DESCRIBED.get(predictor)
+    except TypeError:
+        return None
+
+
+def _frozen(array: NDArray[Any]) -> NDArray[np.float64]:
+    """A private, read-only copy."""
+    copy = np.array(array, dtype=float)
+    copy.flags.writeable = False
+    return copy
+
+
+def _linear_model(
+    kind: str,
+    n_bins: int,
+    inputs: tuple[NDArray[np.float64], ...],
+) -> Model | None:
+    """The model of private ``(defaults, lower, upper, weights, A, c)`` (without predictor).
+
+    ``None`` if the linear form does not fit the engine.
+    """
+    defaults, lower, upper, weights, *form = inputs
+    linear = _broadcast_form((form[0], form[1]), len(defaults), len(weights), n_bins)
+    if linear is None or not non_negative(*linear, lower):
+        return None
+    return Model(
+        kind=kind,
+        predictor=None,
+        lower=lower,
+        upper=upper,
+        defaults=defaults,
+        weights=weights,
+        n_bins=n_bins,
+        linear=(_frozen(linear[0]), _frozen(linear[1])),
+    )
+
+
 def describe(calculator: Any, *, need_counts: bool = True) -> Model | None:
     """The engine's view of ``calculator``, or ``None`` if the engine does not apply.
+
+    Models of linear predictors are kept per predictor object and reused while
+    everything they were built from is unchanged (compared value by value).
 
     Parameters
     ----------
@@ -166,18 +278,37 @@ def describe(calculator: Any, *, need_counts: bool = True) -> Model | None:
     n_bins = counts.shape[-1]
     bounds = np.asarray(predictor.bounds, dtype=float).reshape(n, 2)
     lower, upper = bounds[:, 0].copy(), bounds[:, 1].copy()
-    hook = getattr(predictor, "_linear_form", None)
-    weights = _probe(predictor, defaults, n_bins, batch=1 if hook is not None else 2)
+    form = _raw_linear_form(predictor)
+    weights = _probe(predictor, defaults, n_bins, batch=1 if form is not None else 2)
     if weights is None:
         return None
-    linear = linear_form(predictor, n, len(weights), n_bins)
-    if linear is None and hook is not None:
-        # No linear form after all: the finite-difference path needs batches.
+    if form is not None:
+        inputs = (defaults, lower, upper, weights, *form)
+        entry = _recall(predictor)
+        if entry is None or not entry.matches(kind, n_bins, inputs):
+            copies = tuple(_frozen(a) for a in inputs)
+            model = _linear_model(kind, n_bins, copies)
+            _remember(predictor, _Described(kind, n_bins, copies, model))
+        else:
+            model = entry.model
+        if model is not None:
+            return Model(
+                kind=model.kind,
+                predictor=predictor,
+                lower=model.lower,
+                upper=model.upper,
+                defaults=model.defaults,
+                weights=model.weights,
+                n_bins=model.n_bins,
+                linear=model.linear,
+            )
+        if _broadcast_form(form, n, len(weights), n_bins) is not None:
+            # A linear prediction that may turn negative: scipy fits it.
+            return None
+        # No usable linear form after all: the finite-difference path needs batches.
         weights = _probe(predictor, defaults, n_bins)
         if weights is None:
             return None
-    if linear is not None and not non_negative(*linear, lower):
-        return None
     return Model(
         kind=kind,
         predictor=predictor,
@@ -186,5 +317,5 @@ def describe(calculator: Any, *, need_counts: bool = True) -> Model | None:
         defaults=defaults,
         weights=weights,
         n_bins=n_bins,
-        linear=linear,
+        linear=None,
     )

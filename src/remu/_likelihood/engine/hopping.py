@@ -160,15 +160,21 @@ def _profile_fits(objective: Objective, start: Array) -> tuple[Array, Array, NDA
     return x, np.minimum(value, value_v[best]), ok_v[best]
 
 
-def _marginal_restarts(objective: Objective, start: Array) -> tuple[NDArray[np.intp], Array]:
+def _marginal_restarts(
+    objective: Objective, fit: Array, fit_hess: Array
+) -> tuple[NDArray[np.intp], Array]:
     """Further starting points of marginal linear problems: near their variations' maxima.
 
     A marginal likelihood over several variations can have several maxima, each
     near the maximum of some variation (or a group of similar ones). One Newton
-    step of every single variation from ``start`` (a concave problem, so the step
-    points at its maximum) predicts where each variation's maximum is and how high
-    it is; the variations with the highest predicted weighted maxima give the
-    further starting points.
+    step of every single variation from the first fit ``fit`` (a concave problem,
+    so the step points at its maximum) predicts where each variation's maximum is
+    and how high it is. Where every predicted maximum lies within about one
+    standard deviation of the first fit (in the metric of its Hessian
+    ``fit_hess``), the variations' maxima lie within each other's widths, their
+    mixture has a single maximum there and nothing is restarted. Otherwise the
+    distant variations with the highest predicted weighted maxima give the further
+    starting points.
 
     Returns
     -------
@@ -180,21 +186,30 @@ def _marginal_restarts(objective: Objective, start: Array) -> tuple[NDArray[np.i
     m = objective.n_problems
     n = objective.n
     n_syst = objective.family.n_syst
-    pair_value, grad, hess = objective.per_variation(start, np.arange(m))
+    pair_value, grad, hess = objective.per_variation(fit, np.arange(m))
     pair_value, grad, hess = pair_value.ravel(), grad.reshape(-1, n), hess.reshape(-1, n, n)
-    at_start = np.repeat(start, n_syst, axis=0)
+    at_fit = np.repeat(fit, n_syst, axis=0)
     matrix = positive_definite(hess)
-    step, reach = newton_direction(at_start, grad, matrix, objective.lower, objective.upper)
-    variation = np.tile(np.arange(n_syst), m)
+    step, reach = newton_direction(at_fit, grad, matrix, objective.lower, objective.upper)
+    distance = _quadratic_form_rows(step, fit_hess, n_syst)
     # The quadratic model's minimum: F_s - g.d / 2 for the (bounded) Newton step d.
-    predicted = pair_value - 0.5 * reach - objective.log_weights[variation]
-    predicted[~np.isfinite(predicted)] = np.inf
+    predicted = pair_value - 0.5 * reach - np.tile(objective.log_weights, m)
+    predicted[~(np.isfinite(predicted) & (distance > _ONE_SIGMA**2))] = np.inf
     n_best = min(n_syst, _N_RESTARTS)
     order = np.argsort(predicted.reshape(m, n_syst), axis=-1)[:, :n_best]
     index = (np.arange(m)[:, np.newaxis] * n_syst + order).ravel()
     index = index[np.isfinite(predicted[index])]
-    points = np.clip(at_start[index] + step[index], objective.lower, objective.upper)
+    points = at_fit[index] + step[index]
+    np.maximum(points, objective.lower, out=points)
+    np.minimum(points, objective.upper, out=points)
     return index // n_syst, points
+
+
+def _quadratic_form_rows(step: Array, hess: Array, per_problem: int) -> Array:
+    """``d^T H d`` of steps ``(m * k, n)``, ``k`` per problem, in their problem's ``H``."""
+    n = step.shape[-1]
+    grouped = step.reshape(-1, per_problem, n)
+    return ((grouped @ hess) * grouped).sum(axis=-1).ravel()
 
 
 def _scaled(objective: Objective, start: Array) -> Array | None:
@@ -208,14 +223,16 @@ def _scaled(objective: Objective, start: Array) -> Array | None:
     if not isinstance(family, LinearFamily):
         return None
     rows = np.arange(objective.n_problems)
-    constants = family.constant(rows)
-    total_c = np.sum(constants, axis=-1)
-    total_a = np.sum(family.predict(start, rows), axis=-1) - total_c
-    weights = objective.weights / np.sum(objective.weights)
+    weights = objective.weights / objective.weights.sum()
+    # sum_b (A x + c) = (sum_b A) x + sum_b c, weighted over the variations.
+    total_c = family.constant_totals(rows) @ weights
+    total_a = family.predicted_totals(start, rows) @ weights - total_c
     with np.errstate(divide="ignore", invalid="ignore"):
-        scale = (np.sum(objective.k[:, 0], axis=-1) - total_c @ weights) / (total_a @ weights)
-    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
-    return np.clip(start * scale[:, np.newaxis], objective.lower, objective.upper)
+        scale = (objective.k_total - total_c) / total_a
+    scale[~(np.isfinite(scale) & (scale > 0))] = 1.0
+    scaled = start * scale[:, np.newaxis]
+    np.maximum(scaled, objective.lower, out=scaled)
+    return np.minimum(scaled, objective.upper, out=scaled)
 
 
 def _best_start(objective: Objective, starts: list[Array]) -> Array:
@@ -238,8 +255,11 @@ def _quadratic_return(
     increase: the point lies in the bowl of the minimum ``x0`` it was displaced from,
     so its local fit would lead back there.
     """
-    predicted = np.einsum("mi,mi->m", grad0, offset)
-    predicted += 0.5 * np.einsum("mi,mij,mj->m", offset, hess0, offset)
+    curved = (hess0 @ offset[:, :, np.newaxis])[:, :, 0]
+    curved *= 0.5
+    curved += grad0
+    curved *= offset
+    predicted = curved.sum(axis=-1)
     tolerance = 0.1 * np.abs(predicted) + 1e-9 * (1.0 + np.abs(value0))
     return np.isfinite(value) & (np.abs(value - value0 - predicted) <= tolerance)
 
@@ -295,35 +315,48 @@ def basin_hopping(
                 larger, stepsize / settings.stepwise_factor, stepsize * settings.stepwise_factor
             )
         hopping &= n_hops >= hop
-        live = np.flatnonzero(hopping)
-        if live.size == 0:
-            break
-        displacement = gen.uniform(-1.0, 1.0, size=(live.size, objective.n))
-        displaced = current[live] + displacement * stepsize[live, np.newaxis]
-        displaced = np.minimum(np.maximum(displaced, lower), upper)
+        if hopping.all():
+            live: Any = slice(None)
+            n_live = m
+        else:
+            live = hopping.nonzero()[0]
+            n_live = live.size
+            if n_live == 0:
+                break
+        origin, origin_value = current[live], current_value[live]
+        displacement = gen.uniform(-1.0, 1.0, size=(n_live, objective.n))
+        displacement *= stepsize[live][:, np.newaxis]
+        displaced = origin + displacement
+        np.maximum(displaced, lower, out=displaced)
+        np.minimum(displaced, upper, out=displaced)
         value_new = objective.values(displaced, chains[live])
         back = current_ok[live] & _quadratic_return(
-            value_new,
-            displaced - current[live],
-            current_value[live],
-            current_grad[live],
-            current_hess[live],
+            value_new, displaced - origin, origin_value, current_grad[live], current_hess[live]
         )
-        x_new = current[live].copy()
-        value_new[back] = current_value[live][back]
+        away = (~back).nonzero()[0]
+        if away.size == 0:
+            # Every step returns to its chain's minimum: nothing moves, every step is
+            # accepted (no change of F), and no chain improves on its best point.
+            gen.uniform(size=n_live)
+            accepted[live] += 1
+            unchanged[live] += 1
+            if settings.niter_success is not None:
+                hopping &= unchanged < settings.niter_success
+            continue
+        x_new = origin.copy()
+        value_new[back] = origin_value[back]
         ok = current_ok[live].copy()
         grad_new, hess_new = current_grad[live].copy(), current_hess[live].copy()
-        away = np.flatnonzero(~back)
-        if away.size:
-            fits = local_fits(
-                objective, chains[live][away], displaced[away], best[live][away], full=True
-            )
-            x_new[away], value_new[away], ok[away], grad_new[away], hess_new[away] = fits
+        fits = local_fits(
+            objective, chains[live][away], displaced[away], best[live][away], full=True
+        )
+        x_new[away], value_new[away], ok[away], grad_new[away], hess_new[away] = fits
         with np.errstate(invalid="ignore", over="ignore", under="ignore"):
-            change = value_new - current_value[live]
+            change = value_new - origin_value
             chance = np.where(change <= 0, 1.0, np.exp(-change * beta))
         chance = np.where(np.isnan(chance) | ~np.isfinite(value_new), 0.0, chance)
-        accept = chance >= gen.uniform(size=live.size)
+        accept = chance >= gen.uniform(size=n_live)
+        live = np.arange(m) if isinstance(live, slice) else live
         taken = live[accept]
         current[taken], current_value[taken] = x_new[accept], value_new[accept]
         current_ok[taken] = ok[accept]
@@ -357,9 +390,11 @@ def global_fits(
       solved exactly by :func:`_profile_fits`: no basin hopping.
     * Otherwise the local fit, then basin hopping with ``chains_per_problem``
       chains per problem sharing its ``niter`` steps (chain ``r`` of ``R`` takes
-      ``niter // R`` steps, one more for the first ``niter % R``). The local fit
-      of a marginal likelihood of a linear prediction also starts from near the
-      maxima of its best variations (:func:`_marginal_restarts`).
+      ``niter // R`` steps, one more for the first ``niter % R``). A marginal
+      likelihood of a linear prediction is also fitted from near the maxima of its
+      best variations when some variation's maximum lies more than about one
+      standard deviation from the first fit (:func:`_marginal_restarts`); the best
+      local fit starts the chains.
 
     Parameters
     ----------
@@ -394,12 +429,14 @@ def global_fits(
         return _profile_fits(objective, begin)
     if linear and family.n_syst == 1:
         return local_fits(objective, np.arange(m), begin)
-    rows, points = np.arange(m), begin
+    rows = np.arange(m)
+    fits = local_fits(objective, rows, begin, full=True)
     if linear:
-        more_rows, more_points = _marginal_restarts(objective, begin)
-        rows = np.concatenate([rows, more_rows])
-        points = np.concatenate([points, more_points])
-    fits = local_fits(objective, rows, points, full=True)
+        more_rows, more_points = _marginal_restarts(objective, fits[0], fits[4])
+        if more_rows.size:
+            more = local_fits(objective, more_rows, more_points, full=True)
+            fits = tuple(np.concatenate(pair) for pair in zip(fits, more, strict=True))
+            rows = np.concatenate([rows, more_rows])
     first = _best_per_problem(m, rows, fits[1])
     r = max(1, min(chains_per_problem, settings.niter))
     chains = np.repeat(np.arange(m), r)
@@ -414,6 +451,8 @@ def global_fits(
 def _best_per_problem(m: int, rows: NDArray[np.intp], value: Array) -> NDArray[np.intp]:
     """For every problem ``0..m-1``, the index of its lowest ``value`` among ``rows``."""
     value = np.where(np.isnan(value), np.inf, value)
+    if m == 1:
+        return np.argmin(value)[np.newaxis]
     order = np.lexsort((value, rows))
     sorted_rows = rows[order]
     return order[np.concatenate([[True], sorted_rows[1:] != sorted_rows[:-1]])]

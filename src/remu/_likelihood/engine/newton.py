@@ -76,6 +76,8 @@ def _is_positive_definite(hess: Array) -> NDArray[np.bool_]:
     m, n, _ = hess.shape
     if n == 1:
         return hess[:, 0, 0] > 0
+    if n == 2:
+        return _positive_definite_2(hess)
     try:
         np.linalg.cholesky(hess)
     except np.linalg.LinAlgError:
@@ -83,6 +85,24 @@ def _is_positive_definite(hess: Array) -> NDArray[np.bool_]:
             return _loop_cholesky(hess)[1]
         return np.linalg.eigvalsh(hess)[:, 0] > 0
     return np.ones(m, dtype=bool)
+
+
+def _positive_definite_2(hess: Array) -> NDArray[np.bool_]:
+    """Sylvester's criterion for symmetric ``2 x 2`` matrices (Cholesky's pivots)."""
+    a, b = hess[:, 0, 0], hess[:, 1, 0]
+    return (a > 0) & (a * hess[:, 1, 1] - b * b > 0)
+
+
+def _all_positive_definite(hess: Array) -> bool:
+    """Whether every matrix of the stack is positive definite (one LAPACK call)."""
+    n = hess.shape[-1]
+    if n == 2:
+        return bool(_positive_definite_2(hess).all())
+    try:
+        np.linalg.cholesky(hess)
+    except np.linalg.LinAlgError:
+        return False
+    return True
 
 
 def _floored(hess: Array) -> Array:
@@ -108,13 +128,11 @@ def positive_definite(hess: Array) -> Array:
     """
     if hess.shape[-1] == 1:
         h = hess[:, 0, 0]
+        if (h > 0).all():
+            return hess
         value = np.where(h > 0, h, np.maximum(np.abs(h), 1e-300 + 1e-12 * np.abs(h)))
         return value[:, np.newaxis, np.newaxis]
-    try:
-        np.linalg.cholesky(hess)
-    except np.linalg.LinAlgError:
-        pass
-    else:
+    if _all_positive_definite(hess):
         return hess
     matrix = _floored(hess)
     ok = _is_positive_definite(matrix)
@@ -132,6 +150,17 @@ def positive_definite(hess: Array) -> Array:
     return matrix
 
 
+def _solve_2(hess: Array, rhs: Array) -> Array:
+    """``hess^-1 rhs`` for symmetric positive definite ``2 x 2`` matrices (closed form)."""
+    a, b, d = hess[:, 0, 0], hess[:, 0, 1], hess[:, 1, 1]
+    r0, r1 = rhs[:, 0], rhs[:, 1]
+    det = a * d - b * b
+    out = np.empty_like(rhs)
+    out[:, 0] = (d * r0 - b * r1) / det
+    out[:, 1] = (a * r1 - b * r0) / det
+    return out
+
+
 def solve(grad: Array, hess: Array, held: NDArray[np.bool_] | None) -> Array:
     """Newton step ``-H^-1 g`` over the parameters not held (``None``: none held).
 
@@ -146,6 +175,10 @@ def solve(grad: Array, hess: Array, held: NDArray[np.bool_] | None) -> Array:
     if held is not None:
         hess = np.where(held[:, :, np.newaxis] | held[:, np.newaxis, :], 0.0, hess)
         hess[:, np.arange(n), np.arange(n)] += held
+    if n == 2:
+        out = _solve_2(hess, grad)
+        np.negative(out, out=out)
+        return out
     if m >= _LOOP_SOLVE_MIN_M:
         try:
             return -_loop_cholesky_solve(np.linalg.cholesky(hess), grad)
@@ -155,7 +188,14 @@ def solve(grad: Array, hess: Array, held: NDArray[np.bool_] | None) -> Array:
 
 
 def _decrease(grad: Array, direction: Array) -> Array:
-    return -np.einsum("mi,mi->m", grad, direction)
+    out = (grad * direction).sum(axis=-1)
+    np.negative(out, out=out)
+    return out
+
+
+def _diagonal(n: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    index = np.arange(n)
+    return index, index
 
 
 def newton_direction(
@@ -176,13 +216,13 @@ def newton_direction(
     the Newton step would carry across a bound is sent to that bound instead, and the
     step of the others is solved again on that face (with the coupling to the moved
     parameter), as an active-set method for the quadratic model does. Where that is
-    not downhill, the plain projected Newton direction is used.
+    not downhill, the plain projected Newton step is used.
     """
     n = x.shape[-1]
     if damping is not None:
-        diagonal = hess[:, np.arange(n), np.arange(n)]
+        diagonal = _diagonal(n)
         hess = hess.copy()
-        hess[:, np.arange(n), np.arange(n)] += damping[:, np.newaxis] * diagonal
+        hess[(slice(None), *diagonal)] *= 1.0 + damping[:, np.newaxis]
     base = (x <= lower) & (grad > 0)
     base |= (x >= upper) & (grad < 0)
     pressed = bool(base.any())
@@ -204,7 +244,7 @@ def newton_direction(
         held |= crossing
         moved = held & ~base
         shift = np.where(moved, target - x, 0.0)
-        coupled = grad + np.einsum("mij,mj->mi", hess, shift)
+        coupled = grad + (hess @ shift[:, :, np.newaxis])[:, :, 0]
         direction = solve(coupled, hess, held)
         direction = np.where(moved, shift, direction)
         direction[base] = 0.0
@@ -224,6 +264,11 @@ def small(decrease: Array, value: Array) -> NDArray[np.bool_]:
     return decrease <= np.maximum(2e-10, 1e-15 * np.abs(value))
 
 
+def _quadratic_form(offset: Array, hess: Array) -> Array:
+    """``offset^T hess offset`` of every problem."""
+    return ((hess @ offset[:, :, np.newaxis])[:, :, 0] * offset).sum(axis=-1)
+
+
 def _same_basin(decrease: Array, x: Array, hess: Array, best_x: Array) -> NDArray[np.bool_]:
     """Fits that are heading for the point ``best_x`` they started near.
 
@@ -233,8 +278,7 @@ def _same_basin(decrease: Array, x: Array, hess: Array, best_x: Array) -> NDArra
     minimum. A basin-hopping step that lands in the basin of the best point so far
     thus stops after one evaluation instead of converging back to it.
     """
-    offset = best_x - x
-    distance = np.einsum("mi,mij,mj->m", offset, hess, offset)
+    distance = _quadratic_form(best_x - x, hess)
     return (decrease <= _SAME_BASIN_DECREMENT) & (distance <= 4.0 * decrease)
 
 
@@ -245,7 +289,7 @@ def _lower_bounds(value: Array, grad: Array, hess: Array) -> Array:
     decrement ``lambda = sqrt(g^T H^-1 g)``; ``-inf`` where ``lambda >= 1`` (there
     is no bound then).
     """
-    lam = np.sqrt(np.maximum(-np.einsum("mi,mi->m", grad, solve(grad, hess, None)), 0.0))
+    lam = np.sqrt(np.maximum(_decrease(grad, solve(grad, hess, None)), 0.0))
     bound = np.full(len(value), -np.inf)
     near = lam < 0.99
     bound[near] = value[near] + lam[near] + np.log1p(-lam[near])
@@ -260,11 +304,11 @@ def _prune(
     hess: Array,
 ) -> None:
     """Stop fits whose minimum cannot beat the best point of their group so far."""
-    best = np.full(int(groups.max(initial=-1)) + 1, np.inf)
-    np.minimum.at(best, groups, np.where(np.isnan(value), np.inf, value))
-    active = np.flatnonzero(running)
+    active = running.nonzero()[0]
     if active.size == 0:
         return
+    best = np.full(int(groups.max(initial=-1)) + 1, np.inf)
+    np.minimum.at(best, groups, np.where(np.isnan(value), np.inf, value))
     bound = _lower_bounds(value[active], grad[active], hess[active])
     target = best[groups[active]]
     running[active[bound > target + 1e-9 * (1.0 + np.abs(target))]] = False
@@ -289,19 +333,23 @@ def _extend(
     if not getattr(objective.family, "affine", False):
         return
     if subset is None:
-        far = np.flatnonzero(decrease > _EXTEND_DECREASE)
+        far = (decrease > _EXTEND_DECREASE).nonzero()[0]
     else:
         far = subset[decrease[subset] > _EXTEND_DECREASE]
     if far.size == 0:
         return
     d, start = direction[far], x[far]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        room = np.where(d > 0, (upper - start) / d, np.where(d < 0, (lower - start) / d, np.inf))
-    longest = np.clip(np.min(room, axis=-1), 1.0, _LONGEST_STEP)
+    # How far each line runs inside the bounds (infinite along a zero step).
+    room = np.full(d.shape, np.inf)
+    up, down = d > 0, d < 0
+    room[up] = ((upper - start) / np.where(up, d, 1.0))[up]
+    room[down] = ((lower - start) / np.where(down, d, 1.0))[down]
+    longest = np.minimum(np.maximum(room.min(axis=-1), 1.0), _LONGEST_STEP)
     open_line = longest > 1.0
-    if not open_line.any():
-        return
-    far, d, start, longest = far[open_line], d[open_line], start[open_line], longest[open_line]
+    if not open_line.all():
+        if not open_line.any():
+            return
+        far, d, start, longest = far[open_line], d[open_line], start[open_line], longest[open_line]
     t = objective.line_minimum(start, d, rows[far], longest)
     direction[far] = d * t[:, np.newaxis]
     decrease[far] *= t
@@ -364,56 +412,70 @@ def local_fits(
     if groups is not None:
         _prune(running, groups, value, grad, hess)
     for _ in range(_MAX_ROUNDS):
-        active = np.flatnonzero(running)
-        if active.size == 0:
-            break
-        x_active = x[active]
-        trial = np.minimum(np.maximum(x_active + direction[active], lower), upper)
+        if running.all():
+            # Every fit takes a step (the rule in the first rounds): no gathering.
+            active, x_active, step, trial_rows = None, x, direction, rows
+            value_active, grad_active = value, grad
+        else:
+            active = running.nonzero()[0]
+            if active.size == 0:
+                break
+            x_active, step, trial_rows = x[active], direction[active], rows[active]
+            value_active, grad_active = value[active], grad[active]
+        trial = x_active + step
+        np.maximum(trial, lower, out=trial)
+        np.minimum(trial, upper, out=trial)
         moved = trial - x_active
-        t_value, t_grad, t_hess, _ = objective.derivatives(trial, rows[active])
-        slope = np.einsum("mi,mi->m", grad[active], moved)
-        accept = t_value <= value[active] + _ARMIJO * slope
+        t_value, t_grad, t_hess, _ = objective.derivatives(trial, trial_rows)
+        slope = (grad_active * moved).sum(axis=-1)
+        accept = t_value <= value_active + _ARMIJO * slope
         accept &= np.isfinite(t_value)
         everything = bool(accept.all())
-        # Accepted: move and take the next Newton direction.
-        if everything:
-            ok, t_accepted = active, slice(None)
+        if active is None and everything:
+            # Accepted: move and take the next Newton direction.
+            ok = None
+            x, value, grad, hess = trial, t_value, t_grad, positive_definite(t_hess)
+            steps_taken += 1
+            rejections[:] = 0
+            direction, decrease = newton_direction(x, grad, hess, lower, upper)
+            _extend(objective, x, direction, decrease, rows, lower, upper)
         else:
-            ok, t_accepted = active[accept], accept
-        if ok.size:
-            x[ok], value[ok], grad[ok] = trial[t_accepted], t_value[t_accepted], t_grad[t_accepted]
-            hess[ok] = positive_definite(t_hess[t_accepted])
-            steps_taken[ok] += 1
-            rejections[ok] = 0
-            direction[ok], decrease[ok] = newton_direction(x[ok], grad[ok], hess[ok], lower, upper)
-            _extend(objective, x, direction, decrease, rows, lower, upper, ok)
-        if not everything:
-            # Rejected, unless the step no longer moves the point: first a shorter
-            # step along the same (downhill) direction, at the minimum of the parabola
-            # through F(0), F'(0) and F(1); after that, Levenberg-Marquardt damping
-            # (growing tenfold), which also turns the step towards the gradient.
-            rejected = ~accept
-            bad = active[rejected]
-            step = moved[rejected]
-            still = np.max(np.abs(step) / (np.abs(x[bad]) + 1.0), axis=-1) < 1e-15
-            stuck = bad[still]
-            converged[stuck] = decrease[stuck] <= 1e-6
-            running[stuck] = False
-            rejections[bad] += 1
-            first = ~still & (rejections[bad] == 1)
-            curve = t_value[rejected] - value[bad] - slope[rejected]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                shrink = -slope[rejected] / (2.0 * curve)
-            shrink = np.where(np.isfinite(shrink), np.clip(shrink, 0.1, 0.5), 0.1)
-            direction[bad[first]] = (step * shrink[:, np.newaxis])[first]
-            again = bad[~still & ~first]
-            if again.size:
-                damping = 1e-2 * 10.0 ** (rejections[again] - 2.0)
-                running[again[damping > 1e20]] = False
-                direction[again], _ = newton_direction(
-                    x[again], grad[again], hess[again], lower, upper, damping
+            if active is None:
+                active = np.arange(m)
+            ok = active if everything else active[accept]
+            if ok.size:
+                picked = slice(None) if everything else accept
+                x[ok], value[ok], grad[ok] = trial[picked], t_value[picked], t_grad[picked]
+                hess[ok] = positive_definite(t_hess[picked])
+                steps_taken[ok] += 1
+                rejections[ok] = 0
+                direction[ok], decrease[ok] = newton_direction(
+                    x[ok], grad[ok], hess[ok], lower, upper
                 )
-        if ok.size:
+                _extend(objective, x, direction, decrease, rows, lower, upper, ok)
+            if not everything:
+                state = (x, value, grad, hess, direction, decrease)
+                _retry(
+                    accept,
+                    active,
+                    moved,
+                    slope,
+                    t_value,
+                    state,
+                    rejections,
+                    running,
+                    converged,
+                    lower,
+                    upper,
+                )
+        if ok is None:
+            done = small(decrease, value)
+            if known is not None:
+                running &= ~_same_basin(decrease, x, hess, known)
+            converged |= done
+            running &= ~done
+            running &= steps_taken < _MAX_NEWTON_STEPS
+        elif ok.size:
             value_ok, decrease_ok = value[ok], decrease[ok]
             done = small(decrease_ok, value_ok)
             if known is not None:
@@ -428,3 +490,48 @@ def local_fits(
     if full:
         return x, value, converged, grad, hess
     return x, value, converged
+
+
+def _retry(
+    accept: NDArray[np.bool_],
+    active: NDArray[np.intp],
+    moved: Array,
+    slope: Array,
+    t_value: Array,
+    state: tuple[Array, Array, Array, Array, Array, Array],
+    rejections: NDArray[np.int64],
+    running: NDArray[np.bool_],
+    converged: NDArray[np.bool_],
+    lower: Array,
+    upper: Array,
+) -> None:
+    """Rejected steps, in place: shorter along the same direction, then damped.
+
+    Unless the step no longer moves the point: first a shorter step along the same
+    (downhill) direction, at the minimum of the parabola through F(0), F'(0) and
+    F(1); after that, Levenberg-Marquardt damping (growing tenfold), which also turns
+    the step towards the gradient. ``state`` holds ``x``, ``F``, the gradients, the
+    Hessians, the directions and the predicted decreases of all fits.
+    """
+    x, value, grad, hess, direction, decrease = state
+    rejected = ~accept
+    bad = active[rejected]
+    step = moved[rejected]
+    still = (np.abs(step) / (np.abs(x[bad]) + 1.0)).max(axis=-1) < 1e-15
+    stuck = bad[still]
+    converged[stuck] = decrease[stuck] <= 1e-6
+    running[stuck] = False
+    rejections[bad] += 1
+    first = ~still & (rejections[bad] == 1)
+    curve = t_value[rejected] - value[bad] - slope[rejected]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shrink = -slope[rejected] / (2.0 * curve)
+    shrink = np.where(np.isfinite(shrink), np.minimum(np.maximum(shrink, 0.1), 0.5), 0.1)
+    direction[bad[first]] = (step * shrink[:, np.newaxis])[first]
+    again = bad[~still & ~first]
+    if again.size:
+        damping = 1e-2 * 10.0 ** (rejections[again] - 2.0)
+        running[again[damping > 1e20]] = False
+        direction[again], _ = newton_direction(
+            x[again], grad[again], hess[again], lower, upper, damping
+        )

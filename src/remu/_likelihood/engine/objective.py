@@ -25,6 +25,7 @@ g g^T``. The profile ``max_s l_s`` uses the best variation's derivatives.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -41,6 +42,22 @@ _SQRT_EPS = math.sqrt(np.finfo(float).eps)
 _LINE_STEPS = 3
 
 Array = NDArray[np.float64]
+
+
+@functools.lru_cache(maxsize=64)
+def _ones(n: int) -> Array:
+    """A read-only vector of ``n`` ones (for sums over bins as matrix products)."""
+    ones = np.ones(n)
+    ones.flags.writeable = False
+    return ones
+
+
+def _times(x: Array, matrix: Array) -> Array:
+    """``x @ matrix`` for ``x`` ``(m, n)`` and a C-contiguous ``matrix`` ``(n, k)``."""
+    if x.shape[-1] == 1:
+        # An inner dimension of one: np.dot is several times faster than matmul here.
+        return np.dot(x, matrix)
+    return x @ matrix
 
 
 class LinearFamily:
@@ -65,12 +82,24 @@ class LinearFamily:
         self.matrices = np.ascontiguousarray(matrices, dtype=float)
         self.n_syst, self.n_bins, self.n = self.matrices.shape
         self.flat = self.matrices.reshape(-1, self.n)
-        #: ``A_sb A_sb^T`` of every row of every variation, flattened: ``(S * B, n * n)``
-        self.outer = (self.flat[:, :, np.newaxis] * self.flat[:, np.newaxis, :]).reshape(
-            len(self.flat), -1
-        )
+        # (n, S * B), contiguous: the predictions of a batch are one product x @ flat_t.
+        self._flat_t = np.ascontiguousarray(self.flat.T)
+        #: ``sum_b A_sb``, shape ``(n, S)``: the total prediction of every variation
+        self._totals_t = np.ascontiguousarray(self.matrices.sum(axis=1).T)
+        self._outer: Array | None = None
         self.constants = np.asarray(constants, dtype=float)
         self.constant_of = constant_of
+        self._constant_totals = self.constants.sum(axis=-1)
+        # Predictions without constants need no addition.
+        self._no_constants = not self.constants.any()
+
+    @property
+    def outer(self) -> Array:
+        """``A_sb A_sb^T`` of every row of every variation, flattened: ``(S * B, n * n)``."""
+        if self._outer is None:
+            flat = self.flat
+            self._outer = (flat[:, :, np.newaxis] * flat[:, np.newaxis, :]).reshape(len(flat), -1)
+        return self._outer
 
     def constant(self, rows: NDArray[np.intp]) -> Array:
         """Constants ``(m | 1, S, B)`` of problem rows."""
@@ -80,10 +109,28 @@ class LinearFamily:
 
     def predict(self, x: Array, rows: NDArray[np.intp]) -> Array:
         """Predictions ``(m, S, B)`` at points ``x`` ``(m, n)`` of problem rows."""
-        # In place: a second temporary of this size costs more than the product.
-        mu = (x @ self.flat.T).reshape(len(x), self.n_syst, self.n_bins)
-        mu += self.constant(rows)
+        mu = _times(x, self._flat_t).reshape(len(x), self.n_syst, self.n_bins)
+        if not self._no_constants:
+            # In place: a second temporary of this size costs more than the product.
+            mu += self.constant(rows)
         return mu
+
+    def slope(self, direction: Array, rows: NDArray[np.intp]) -> Array:
+        """The change ``A @ d`` ``(m, S, B)`` of the predictions along ``direction``."""
+        return _times(direction, self._flat_t).reshape(len(direction), self.n_syst, self.n_bins)
+
+    def constant_totals(self, rows: NDArray[np.intp]) -> Array:
+        """``sum_b c_sb`` ``(m | 1, S)`` of problem rows."""
+        if self.constant_of is None:
+            return self._constant_totals[:1]
+        return self._constant_totals[self.constant_of[rows]]
+
+    def predicted_totals(self, x: Array, rows: NDArray[np.intp]) -> Array:
+        """``sum_b mu_sb`` ``(m, S)`` without the predictions themselves."""
+        total = _times(x, self._totals_t)
+        if not self._no_constants:
+            total += self.constant_totals(rows)
+        return total
 
     def jacobian(self, x: Array, mu: Array, rows: NDArray[np.intp]) -> Array | None:
         """``None``: every problem's Jacobian is ``matrices``."""
@@ -203,6 +250,11 @@ class VariationFamily:
         mu += constants
         return mu[:, np.newaxis, :]
 
+    def slope(self, direction: Array, rows: NDArray[np.intp]) -> Array:
+        """The change ``A @ d`` ``(m, 1, B)`` of each row's prediction along ``direction``."""
+        matrices = self.parent.matrices[self.variation[rows]]
+        return (matrices @ direction[:, :, np.newaxis])[:, np.newaxis, :, 0]
+
     def jacobian(self, x: Array, mu: Array, rows: NDArray[np.intp]) -> Array:
         """Each row's own matrix, ``(m, 1, B, n)``."""
         return self.parent.matrices[self.variation[rows]][:, np.newaxis]
@@ -248,16 +300,30 @@ class Objective:
         self.n = family.n
         self.lower, self.upper = lower, upper
         counts = np.asarray(counts)
-        self.k = counts[:, np.newaxis, :].astype(float)
+        k = counts.astype(float)
+        self.k = k[:, np.newaxis, :]
         self.k0 = self.k == 0
         self.lnkf = scipy.special.gammaln(self.k + 1)
         #: ``sum_b log(k_b!)`` of every problem, shape ``(M, 1)``
-        self.lnkf_total = np.sum(self.lnkf, axis=-1)
-        self._ones = np.ones(counts.shape[-1])
+        self.lnkf_total = self.lnkf.sum(axis=-1)
+        #: the total count of every problem, shape ``(M,)``
+        self.k_total = k.sum(axis=-1)
+        self._ones = _ones(counts.shape[-1])
+        # The counts as columns (M, B, 1): the sums over the (short) bin axis are
+        # matrix products, far faster than broadcasting and summing along that axis.
+        self._k_columns = self.k.transpose(0, 2, 1)
+        # One data set (single fits, scan points): one matrix-vector product instead.
+        self._k_vector = k[0] if len(k) == 1 else None
+        self._k_tiled: Array | None = None
+        self._totals = getattr(family, "predicted_totals", None)
         self.kind = kind
         self.weights = np.asarray(weights, dtype=float)
-        with np.errstate(divide="ignore", under="ignore"):
-            self.log_weights = np.log(self.weights / np.sum(self.weights))
+        share = self.weights / self.weights.sum()
+        if (share > 0).all():
+            self.log_weights = np.log(share)
+        else:
+            with np.errstate(divide="ignore", under="ignore", invalid="ignore"):
+                self.log_weights = np.log(share)
         self._single = kind == "profile" or len(self.weights) == 1
         self._nfev = np.zeros(len(counts), dtype=np.int64)
         self._evaluations: list[tuple[NDArray[np.intp], int]] = []
@@ -279,6 +345,22 @@ class Objective:
         """Number of problem rows."""
         return len(self.k)
 
+    def _counts_like(self, mu: Array, rows: NDArray[np.intp]) -> Array:
+        """The counts of ``rows``, broadcastable against predictions ``mu`` ``(m, S, B)``.
+
+        For one data set, the counts repeated for every variation ``(S, B)``: an
+        operand of the predictions' own layout is much faster than one that
+        broadcasts along the short bin axis.
+        """
+        if self._k_vector is None:
+            return self.k[rows]
+        tiled = self._k_tiled
+        if tiled is None or tiled.shape != mu.shape[1:]:
+            tiled = self._k_tiled = np.ascontiguousarray(
+                np.broadcast_to(self._k_vector, mu.shape[1:])
+            )
+        return tiled
+
     def _log_likelihoods(self, x: Array, rows: NDArray[np.intp]) -> tuple[Array, Array]:
         """Predictions ``(m, S, B)`` and Poisson log-likelihoods ``(m, S)``.
 
@@ -288,14 +370,22 @@ class Objective:
         :class:`PoissonData`.
         """
         mu = self.family.predict(x, rows)
-        # The sums over the (short) bin axis as matrix products: far faster than
-        # broadcasting the counts and summing along that axis.
-        ll = (np.log(mu) @ self.k[rows].transpose(0, 2, 1))[:, :, 0]
-        ll -= mu @ self._ones
-        ll -= self.lnkf_total[rows]
-        bad = ~np.isfinite(ll)
-        if bad.any():
-            where = np.nonzero(bad)
+        m, n_syst, n_bins = mu.shape
+        log_mu = np.log(mu)
+        if self._k_vector is not None:
+            ll = (log_mu.reshape(-1, n_bins) @ self._k_vector).reshape(m, n_syst)
+            ll -= self.lnkf_total[0, 0]
+        else:
+            ll = (log_mu @ self._k_columns[rows])[:, :, 0]
+            ll -= self.lnkf_total[rows]
+        if self._totals is not None:
+            ll -= self._totals(x, rows)
+        else:
+            ll -= (mu.reshape(-1, n_bins) @ self._ones).reshape(m, n_syst)
+        # A sum of finite numbers is finite (short of overflow, which only sends a
+        # row down the exact path below).
+        if not math.isfinite(ll.sum()):
+            where = np.nonzero(~np.isfinite(ll))
             problem = rows[where[0]]
             ll[where] = poisson_log_likelihood(
                 self.k[problem, 0], self.k0[problem, 0], self.lnkf[problem, 0], mu[where]
@@ -305,24 +395,27 @@ class Objective:
     def _consume(self, ll: Array) -> tuple[Array, Array | None]:
         """``log L`` ``(m,)`` and, for the marginal, the share of each variation ``(m, S)``."""
         if self._single:
-            return np.max(ll, axis=-1), None
+            return (ll[:, 0].copy() if ll.shape[-1] == 1 else ll.max(axis=-1)), None
         terms = ll + self.log_weights
-        top = np.max(terms, axis=-1, keepdims=True)
-        finite = np.isfinite(top)
-        if not finite.all():
+        top = terms.max(axis=-1, keepdims=True)
+        finite = math.isfinite(top.sum())
+        if not finite:
             # Every variation impossible: log L = -inf (or nan), no shares.
-            top[~finite] = 0.0
-        terms = np.exp(terms - top)
-        total = np.sum(terms, axis=-1, keepdims=True)
-        share = terms / total
-        if not finite.all():
+            top[~np.isfinite(top)] = 0.0
+        terms -= top
+        share = np.exp(terms, out=terms)
+        total = share.sum(axis=-1, keepdims=True)
+        share /= total
+        if not finite:
             share[~np.isfinite(share)] = 0.0
-        return (top + np.log(total))[:, 0], share
+        top += np.log(total)
+        return top[:, 0], share
 
     def values(self, x: Array, rows: NDArray[np.intp]) -> Array:
         """``F`` of rows at points ``x``; ``inf`` where the data are impossible."""
         self.count(rows, 1)
-        value = -self._consume(self._log_likelihoods(x, rows)[1])[0]
+        value = self._consume(self._log_likelihoods(x, rows)[1])[0]
+        np.negative(value, out=value)
         value[np.isnan(value)] = np.inf
         return value
 
@@ -336,8 +429,8 @@ class Objective:
             grad, hess, psd = self._best_variation(ll, mu, rows, jac)
         else:
             grad, hess, psd = self._mixture(share, mu, rows, jac)
-        total = value.sum() + grad.sum() + hess.sum() + (0.0 if psd is hess else psd.sum())
-        if not np.isfinite(total):
+        # A non-finite PSD part makes the Hessian (psd - spread) non-finite too.
+        if not math.isfinite(value.sum() + grad.sum() + hess.sum()):
             good = np.isfinite(value) & np.all(np.isfinite(grad), axis=-1)
             good &= np.all(np.isfinite(hess), axis=(-1, -2))
             good &= np.all(np.isfinite(psd), axis=(-1, -2))
@@ -346,7 +439,9 @@ class Objective:
             grad[bad] = 0.0
             hess[bad] = np.eye(self.n)
             psd[bad] = np.eye(self.n)
-        return -value, -grad, hess, psd
+        np.negative(value, out=value)
+        np.negative(grad, out=grad)
+        return value, grad, hess, psd
 
     def line_minimum(
         self, x: Array, direction: Array, rows: NDArray[np.intp], longest: Array
@@ -360,19 +455,23 @@ class Objective:
         ``k / mu^2`` is too large there.) Only extensions that lower ``F`` are kept.
         """
         mu = self.family.predict(x, rows)
-        slope = self.family.predict(x + direction, rows) - mu
-        k, k0 = self.k[rows], self.k0[rows]
+        slope = self.family.slope(direction, rows)
+        m, n_syst, n_bins = mu.shape
+        k = self._counts_like(mu, rows)
+        # The totals of the predictions are affine in t as well (no sum per step).
+        mu_total = (mu.reshape(-1, n_bins) @ self._ones).reshape(m, n_syst)
+        slope_total = (slope.reshape(-1, n_bins) @ self._ones).reshape(m, n_syst)
         weights = None if self._single else self.log_weights
-        t = np.ones(len(x))
-        best_t, best_value = t.copy(), np.full(len(x), np.inf)
+        t = np.ones(m)
+        best_t, best_value = t.copy(), np.full(m, np.inf)
         for _ in range(_LINE_STEPS):
-            along = mu + t[:, np.newaxis, np.newaxis] * slope
-            ratio = np.divide(k, along, out=np.zeros(along.shape), where=~k0)
-            terms = k * np.log(np.where(k0, 1.0, along)) - along
-            ll = np.sum(terms, axis=-1)
-            d1 = np.einsum("msb,msb->ms", slope, ratio - 1.0)
-            d2 = -np.einsum("msb,msb->ms", slope * slope, ratio / np.where(k0, 1.0, along))
-            if ll.shape[-1] == 1:
+            along = slope * t[:, np.newaxis, np.newaxis]
+            along += mu
+            ll, d1, d2 = self._along(k, along, slope, rows)
+            ll -= mu_total
+            ll -= slope_total * t[:, np.newaxis]
+            d1 -= slope_total
+            if n_syst == 1:
                 value, g, h = ll[:, 0], d1[:, 0], d2[:, 0]
             elif weights is None:
                 pick = np.argmax(ll, axis=-1)[:, np.newaxis]
@@ -380,23 +479,55 @@ class Objective:
                 g = np.take_along_axis(d1, pick, axis=-1)[:, 0]
                 h = np.take_along_axis(d2, pick, axis=-1)[:, 0]
             else:
-                terms_s = ll + weights
-                top = np.max(terms_s, axis=-1, keepdims=True)
-                share = np.exp(terms_s - top)
-                total = np.sum(share, axis=-1, keepdims=True)
+                ll += weights
+                top = ll.max(axis=-1, keepdims=True)
+                ll -= top
+                share = np.exp(ll, out=ll)
+                total = share.sum(axis=-1, keepdims=True)
                 share /= total
                 value = (top + np.log(total))[:, 0]
-                g = np.sum(share * d1, axis=-1)
-                h = np.sum(share * (d2 + d1 * d1), axis=-1) - g * g
+                g = (share[:, np.newaxis, :] @ d1[:, :, np.newaxis])[:, 0, 0]
+                d2 += d1 * d1
+                h = (share[:, np.newaxis, :] @ d2[:, :, np.newaxis])[:, 0, 0] - g * g
             improved = np.isfinite(value) & (-value < best_value)
-            best_t = np.where(improved, t, best_t)
-            best_value = np.where(improved, -value, best_value)
+            best_t[improved] = t[improved]
+            best_value[improved] = -value[improved]
             # d(-l)/dt = -g, d2(-l)/dt2 = -h: a Newton step on t where F still falls.
             falling = (g > 0) & (h < 0)
             if not falling.any():
                 break
-            t = np.where(falling, np.minimum(t - g / h, longest), t)
+            t[falling] = np.minimum(t[falling] - g[falling] / h[falling], longest[falling])
         return best_t
+
+    def _along(
+        self, k: Array, along: Array, slope: Array, rows: NDArray[np.intp]
+    ) -> tuple[Array, Array, Array]:
+        """``sum_b k log(mu)``, ``sum_b a k / mu`` and ``-sum_b a^2 k / mu^2`` ``(m, S)``.
+
+        ``mu`` = ``along`` and ``a`` = ``slope``; empty bins contribute nothing.
+        """
+        m, n_syst, n_bins = along.shape
+        ratio = k / along
+        weighted = ratio * slope
+        d1 = (weighted.reshape(-1, n_bins) @ self._ones).reshape(m, n_syst)
+        weighted *= slope
+        weighted /= along
+        d2 = (weighted.reshape(-1, n_bins) @ self._ones).reshape(m, n_syst)
+        np.negative(d2, out=d2)
+        log_along = np.log(along)
+        if self._k_vector is not None:
+            ll = (log_along.reshape(-1, n_bins) @ self._k_vector).reshape(m, n_syst)
+        else:
+            ll = (log_along @ self._k_columns[rows])[:, :, 0]
+        if math.isfinite(ll.sum() + d1.sum() + d2.sum()):
+            return ll, d1, d2
+        # Empty bins that expect nothing (0 / 0, 0 * log 0) or impossible predictions.
+        k0 = np.broadcast_to(k == 0, along.shape)
+        ratio = np.divide(k, along, out=np.zeros(along.shape), where=~k0)
+        ll = np.sum(k * np.log(np.where(k0, 1.0, along)), axis=-1)
+        d1 = np.einsum("msb,msb->ms", slope, ratio)
+        d2 = -np.einsum("msb,msb->ms", slope * slope, ratio / np.where(k0, 1.0, along))
+        return ll, d1, d2
 
     def per_variation(self, x: Array, rows: NDArray[np.intp]) -> tuple[Array, Array, Array]:
         """Each variation alone (linear families): ``F_s`` ``(m, S)``, gradients, Hessians.
@@ -405,20 +536,24 @@ class Objective:
         """
         self.count(rows, 1)
         mu, ll = self._log_likelihoods(x, rows)
-        residual, curvature = self._ratios(self.k[rows], self.k0[rows], mu)
-        matrices = self.family.matrices
-        grad = np.einsum("msb,sbn->msn", residual, matrices)
-        weighted = curvature[..., np.newaxis] * matrices
-        hess = np.swapaxes(weighted, -1, -2) @ matrices
-        return -ll, -grad, hess
+        m, n_syst, n_bins = mu.shape
+        residual, curvature = self._ratios(self._counts_like(mu, rows), mu)
+        family = self.family
+        grad = np.swapaxes(np.swapaxes(residual, 0, 1) @ family.matrices, 0, 1)
+        outer = family.outer.reshape(n_syst, n_bins, -1)
+        hess = np.swapaxes(np.swapaxes(curvature, 0, 1) @ outer, 0, 1)
+        np.negative(ll, out=ll)
+        np.negative(grad, out=grad)
+        return ll, grad, hess.reshape(m, n_syst, self.n, self.n)
 
     @staticmethod
-    def _ratios(k: Array, k0: Any, mu: Array) -> tuple[Array, Array]:
+    def _ratios(k: Array, mu: Array) -> tuple[Array, Array]:
         """``k / mu - 1`` and ``k / mu^2``, both 0 where ``k == 0``."""
         ratio = k / mu
         curvature = ratio / mu
-        if not np.isfinite(curvature.sum()):
+        if not math.isfinite(curvature.sum()):
             # 0 / 0 in empty bins that expect nothing, or impossible predictions.
+            k0 = np.broadcast_to(k == 0, mu.shape)
             ratio = np.divide(k, mu, out=np.zeros(mu.shape), where=~k0)
             curvature = np.divide(ratio, mu, out=np.zeros(mu.shape), where=~k0)
         ratio -= 1.0
@@ -428,12 +563,22 @@ class Objective:
         self, ll: Array, mu: Array, rows: NDArray[np.intp], jac: Array | None
     ) -> tuple[Array, Array, Array]:
         """Profile (or a single variation): the derivatives of the best variation."""
-        pick = np.arange(len(ll))
-        best = np.argmax(ll, axis=-1) if ll.shape[-1] > 1 else np.zeros(len(ll), dtype=np.intp)
-        residual, curvature = self._ratios(self.k[rows, 0], self.k0[rows, 0], mu[pick, best])
-        j = self.family.matrices[best] if jac is None else jac[pick, best]
+        if ll.shape[-1] == 1:
+            best_mu = mu[:, 0]
+            best = np.zeros(len(ll), dtype=np.intp)
+        else:
+            best = np.argmax(ll, axis=-1)
+            best_mu = mu[np.arange(len(ll)), best]
+        k = self._k_vector if self._k_vector is not None else self.k[rows, 0]
+        residual, curvature = self._ratios(k, best_mu)
+        if jac is None:
+            j = self.family.matrices[best]
+        elif jac.shape[1] == 1:
+            j = jac[:, 0]
+        else:
+            j = jac[np.arange(len(ll)), best]
         grad = (residual[:, np.newaxis, :] @ j)[:, 0, :]
-        hess = np.swapaxes(j * curvature[:, :, np.newaxis], 1, 2) @ j
+        hess = np.swapaxes(curvature[:, :, np.newaxis] * j, 1, 2) @ j
         return grad, hess, hess
 
     def _mixture(
@@ -441,9 +586,9 @@ class Objective:
     ) -> tuple[Array, Array, Array]:
         """Marginal likelihood of several variations."""
         m = len(share)
-        residual, curvature = self._ratios(self.k[rows], self.k0[rows], mu)
+        residual, curvature = self._ratios(self._counts_like(mu, rows), mu)
         curvature *= share[..., np.newaxis]
-        if not np.isfinite(curvature.sum()):
+        if not math.isfinite(curvature.sum()):
             # Variations without weight in the likelihood may be impossible: ignore them.
             used = (share > 0)[..., np.newaxis]
             residual = np.where(used, residual, 0.0)
@@ -458,7 +603,7 @@ class Objective:
             flat_jac = jac.reshape(m, -1, self.n)
             weighted = curvature.reshape(m, -1, 1) * flat_jac
             psd = np.swapaxes(weighted, 1, 2) @ flat_jac
-        grad = np.einsum("ms,msn->mn", share, grad_s)
+        grad = (share[:, np.newaxis, :] @ grad_s)[:, 0, :]
         # log of a weighted sum of likelihoods: the spread of the gradients enters.
         spread = np.swapaxes(grad_s * share[..., np.newaxis], 1, 2) @ grad_s
         spread -= grad[:, :, np.newaxis] * grad[:, np.newaxis, :]
