@@ -21,6 +21,7 @@ from remu._likelihood.data import DataModel, JeffreysPrior, PoissonData
 from remu._likelihood.derivative import derivative
 from remu._likelihood.hypothesis import HypothesisTester
 from remu._likelihood.maximizers import BasinHoppingMaximizer, LikelihoodMaximizer
+from remu._likelihood.minuit import MinuitMaximizer
 from remu._likelihood.predictors import (
     ComposedMatrixPredictor,
     ComposedPredictor,
@@ -41,6 +42,7 @@ from remu._likelihood.systematics import (
     ProfileLikelihoodSystematics,
     SystematicsConsumer,
 )
+from remu._likelihood.toy_result import ToyResult
 from remu._state import expose
 
 __all__ = [
@@ -59,6 +61,7 @@ __all__ = [
     "LinearizedPredictor",
     "MarginalLikelihoodSystematics",
     "MatrixPredictor",
+    "MinuitMaximizer",
     "NoSystematics",
     "PoissonData",
     "Predictor",
@@ -67,6 +70,7 @@ __all__ = [
     "SummedPredictor",
     "SystematicsConsumer",
     "TemplatePredictor",
+    "ToyResult",
     "derivative",
     "mapper",
 ]

@@ -512,8 +512,25 @@ def _values(results: list[Any]) -> ToyValues:
     return ToyValues(np.asarray(results, dtype=float), 0)
 
 
+class _Counter:
+    """Whole toys for the bar when a toy's two fits (H0, H1) count half each."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+        self.done = 0.0
+        self.shown = 0
+
+    def update(self, n: float) -> None:
+        self.done += n
+        whole = round(self.done) if abs(self.done - round(self.done)) < 1e-9 else int(self.done)
+        if whole > self.shown:
+            self.bar.update(whole - self.shown)
+            self.shown = whole
+
+
 def _with_mapper(job: BlockJob, run: ToyRun, mapper: Any, bar: Any) -> ToyValues:
     """The toys of ``run`` in the calling process, fits through ``mapper``."""
+    bar = _Counter(bar)
     fitters = job.fitters
     blocks = run.blocks
     if not any(fitter.mapped for fitter in fitters):
