@@ -4,7 +4,9 @@ Problems are fitted in chunks that bound the largest temporary array (problems x
 chains x systematics x bins x (parameters + 1) numbers). With the builtin ``map``
 all problems usually fit in one chunk; a replaced ``remu.likelihood.mapper`` (e.g.
 ``pool.map``) gets at least one chunk per core. Chunk workers are picklable
-objects, so they reach worker processes.
+objects, so they reach worker processes. The toy p-values of ``HypothesisTester``
+fit their toys block by block instead (:mod:`remu._likelihood.toys`), each block
+through :meth:`ToyChunkFit.fit` with its own seed.
 """
 
 from __future__ import annotations
