@@ -49,6 +49,8 @@ def test_public_names():
         "FixedParameterMatrixPredictor", "ResponseMatrixPredictor", "TemplatePredictor",
         "LikelihoodCalculator", "LikelihoodMaximizer", "BasinHoppingMaximizer",
         "HypothesisTester",
+        # remu's own additions: toy results, iminuit fits
+        "ToyResult", "MinuitMaximizer",
     }  # fmt: skip
     assert set(likelihood.__all__) == expected
     for name in expected:

@@ -71,11 +71,21 @@ def test_likelihood_p_value_matches_definition():
     pred = MatrixPredictor([np.eye(3), 1.2 * np.eye(3)], weights=[1.0, 2.0])
     calc = LikelihoodCalculator(PoissonData([3, 7, 4]), pred)
     theta = np.array([4.0, 6.0, 5.0])
-    got = HypothesisTester(calc).likelihood_p_value(theta, N=300, rng=7)
-    # same stream: toys are drawn from as_generator(7) == default_rng(7)
-    toys = calc._generate_toy_data(theta, 300, np.random.default_rng(7))
+    got = HypothesisTester(calc).likelihood_p_value(theta, N=3000, rng=7)
+    # The documented streams: a root SeedSequence from 128 bits of default_rng(7),
+    # its child 0 for the first parameter vector, whose child k is block k (1024
+    # toys), whose child 0 draws the block's toys.
+    gen = np.random.default_rng(7)
+    root = np.random.SeedSequence([int(v) for v in gen.integers(0, 2**63 - 1, size=2)])
+    (vector,) = root.spawn(1)
+    toys = np.concatenate(
+        [
+            calc._generate_toy_data(theta, size, np.random.default_rng(block.spawn(1)[0]))
+            for block, size in zip(vector.spawn(3), [1024, 1024, 952], strict=True)
+        ]
+    )
     toy_ll = np.array([LikelihoodCalculator(PoissonData(t), pred)(theta) for t in toys])
-    assert got == np.sum(calc(theta) >= toy_ll) / 300
+    assert got == np.sum(calc(theta) >= toy_ll) / 3000
 
 
 def test_likelihood_p_values_uniform_under_null():

@@ -62,6 +62,9 @@ PUBLIC = {
         "LikelihoodMaximizer",
         "BasinHoppingMaximizer",
         "HypothesisTester",
+        # remu's own additions (issue: toy results, iminuit)
+        "MinuitMaximizer",
+        "ToyResult",
     },
     "remu.likelihood_utils": {"emcee_sampler", "emcee_initial_guess"},
     "remu.plotting": {

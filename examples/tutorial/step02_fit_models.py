@@ -3,7 +3,9 @@
 1. Forward-fold truth expectations through the response matrix of step 01 and
    compare them with the real data: Poisson likelihood and the goodness of fit
    of two simple hypotheses (1000 events of model A or of model B).
-2. Fit the normalisation of each model template; p-values of the fits.
+2. Fit the normalisation of each model template; its uncertainty with iminuit
+   (``MinuitMaximizer``); p-values of the fits, and the toys behind one of them
+   (``return_toys=True``: binomial error, two halves merged).
 3. Fit a mixture of both templates and scan the model A weight: profile
    plug-in p-values (toys) and Wilks' asymptotic p-values.
 
@@ -78,12 +80,39 @@ def main(settings: common.Settings) -> dict[str, Any]:
         common.write_text("modelB_fit.txt", retB)
         results["fits"] |= {"modelA": common.fit_summary(retA), "modelB": common.fit_summary(retB)}
 
+        # The uncertainty of the normalisation: iminuit's HESSE error and MINOS interval
+        # (Delta log L = 1/2). Same maximum as the basin-hopping fit.
+        minuit_fit = likelihood.MinuitMaximizer(minos=True)(calcA)
+        common.write_text("modelA_minuit_fit.txt", minuit_fit)
+        (weight,), (error,), ((lower, upper),) = minuit_fit.x, minuit_fit.errors, minuit_fit.minos
+        print(
+            f"model A weight (iminuit): {weight:.1f} +- {error:.1f} (HESSE), "
+            f"MINOS {lower:+.1f} / {upper:+.1f}"
+        )
+        results["minuit"] = {
+            "modelA": {"x": weight, "error": error, "minos": [lower, upper]},
+        }
+
         testA = likelihood.HypothesisTester(calcA, maximizer=maxi)
         testB = likelihood.HypothesisTester(calcB, maximizer=maxi)
         pA = testA.max_likelihood_p_value(N=n_fit)
         pB = testB.max_likelihood_p_value(N=n_fit)
         common.write_text("fit_p-values.txt", f"{pA}\n{pB}")
         results["p_values"] |= {"modelA_fit": pA, "modelB_fit": pB}
+
+        # The toys behind a p-value (return_toys=True): its binomial error, and the
+        # toys of two jobs (e.g. two batch jobs) merged into one p-value with +
+        half = max(n_fit // 2, 1)
+        first = testA.max_likelihood_p_value(N=half, return_toys=True)
+        second = testA.max_likelihood_p_value(N=half, return_toys=True)
+        merged = first + second
+        print("two halves:", first, second, sep="\n  ")
+        print("merged:", merged)
+        results["toy_result"] = {
+            "halves": [float(first.p_value), float(second.p_value)],
+            "merged": {"p_value": float(merged.p_value), "error": float(merged.error)},
+            "N": merged.N,
+        }
 
         # Data vs. the best-fit predictions in reco space
         pltr = plotting.get_plotter(reco_binning)

@@ -18,6 +18,7 @@ from remu._likelihood.data import DataModel, JeffreysPrior, PoissonData
 from remu._likelihood.derivative import derivative
 from remu._likelihood.hypothesis import HypothesisTester
 from remu._likelihood.maximizers import BasinHoppingMaximizer, LikelihoodMaximizer
+from remu._likelihood.minuit import MinuitMaximizer
 from remu._likelihood.predictors import (
     ComposedMatrixPredictor,
     ComposedPredictor,
@@ -38,6 +39,7 @@ from remu._likelihood.systematics import (
     ProfileLikelihoodSystematics,
     SystematicsConsumer,
 )
+from remu._likelihood.toy_result import ToyResult
 
 __all__ = [
     "BasinHoppingMaximizer",
@@ -55,6 +57,7 @@ __all__ = [
     "LinearizedPredictor",
     "MarginalLikelihoodSystematics",
     "MatrixPredictor",
+    "MinuitMaximizer",
     "NoSystematics",
     "PoissonData",
     "Predictor",
@@ -63,6 +66,7 @@ __all__ = [
     "SummedPredictor",
     "SystematicsConsumer",
     "TemplatePredictor",
+    "ToyResult",
     "derivative",
     "mapper",
 ]

@@ -238,3 +238,32 @@ def initial_guess(case: dict) -> dict:
         "inside": bool(np.all((g >= b[:, 0]) & (g <= b[:, 1]))),
         "mean": g.mean(axis=0),
     }
+
+
+def futures_mapper(case: dict) -> dict:
+    """Toy p-values with a mapper that returns futures (as ``client.map`` of Dask does).
+
+    Each method's outcome is recorded: its p-value, or ``"<ExceptionType>: message"``.
+    """
+    import concurrent.futures
+
+    lh = _lh()
+    calc = _calculator(case)
+    tester = lh.HypothesisTester(calc)
+    out = {}
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        previous = lh.mapper
+        lh.mapper = lambda function, items: [pool.submit(function, item) for item in items]
+        try:
+            for name, call in (
+                ("max_likelihood", lambda: tester.max_likelihood_p_value(N=3)),
+                ("ratio", lambda: tester.max_likelihood_ratio_p_value(case["fix"], N=3)),
+            ):
+                np.random.seed(case["seed"])
+                try:
+                    out[name] = float(call())
+                except Exception as err:  # noqa: BLE001 - recorded for the comparison
+                    out[name] = f"{type(err).__name__}: {err}"
+        finally:
+            lh.mapper = previous
+    return out

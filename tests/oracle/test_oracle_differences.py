@@ -123,6 +123,29 @@ def test_d2_derivative_ignores_order_for_first_derivatives(oracle):
     np.testing.assert_allclose(o["sin-2-2"], second, rtol=1e-12)
 
 
+def test_d19_a_mapper_returning_futures(oracle):
+    """D19: ``likelihood.mapper = client.map`` gives futures; 0.8.0 fails without a hint."""
+    import scenarios_likelihood as sl
+
+    case = {
+        "data": np.array([12, 9, 2]),
+        "spec": {
+            "type": "matrix",
+            "matrices": np.array([[1.0, 0.2], [0.3, 1.0], [0.1, 0.1]]),
+            "bounds": np.array([[0.0, np.inf], [0.0, np.inf]]),
+        },
+        "fix": [None, 7.0],
+        "seed": 3,
+    }
+    ours, theirs = run_both(oracle, sl.futures_mapper, [case])
+    for name in ("max_likelihood", "ratio"):
+        assert isinstance(theirs[0][name], str), theirs[0][name]
+        assert "Future" in theirs[0][name]  # an error about Future objects ...
+        assert "executor" not in theirs[0][name]  # ... that does not say what to do
+        assert ours[0][name].startswith("TypeError: remu.likelihood.mapper returned a future")
+        assert "executor=client" in ours[0][name]
+
+
 # --- bad input that 0.8.0 accepts and remu refuses (D5-D12) ---------------------------
 
 

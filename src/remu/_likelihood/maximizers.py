@@ -17,6 +17,7 @@ to scipy therefore never sees a seed it did not ask for.
 from __future__ import annotations
 
 import inspect
+import logging
 from typing import Any
 
 import numpy as np
@@ -26,12 +27,15 @@ from scipy import optimize
 from remu._likelihood.engine.api import fit_one
 from remu._likelihood.engine.hopping import HopSettings
 from remu._likelihood.optin import reset_stale_hooks
+from remu._logging import get_logger
 from remu._rng import RNGLike, as_generator
 from remu._threads import single_blas_thread
 
 __all__ = ["BasinHoppingMaximizer", "LikelihoodMaximizer", "accepts_rng"]
 
 # scipy >= 1.15 calls the basinhopping generator argument ``rng``, older versions ``seed``.
+_LOG = get_logger("likelihood")
+
 _BASINHOPPING_RNG = (
     "rng" if "rng" in inspect.signature(optimize.basinhopping).parameters else "seed"
 )
@@ -112,10 +116,25 @@ class LikelihoodMaximizer:
         reset_stale_hooks(
             cls, "_engine_settings", _ENGINE_BEHAVIOUR, LikelihoodMaximizer._engine_settings
         )
+        reset_stale_hooks(
+            cls,
+            "_toy_engine_settings",
+            _ENGINE_BEHAVIOUR,
+            LikelihoodMaximizer._toy_engine_settings,
+        )
 
     def _engine_settings(self, n_free: int) -> HopSettings | None:
         """Settings of the fitting engine for ``n_free`` parameters; ``None`` (no engine)."""
         return None
+
+    def _toy_engine_settings(self, n_free: int) -> HopSettings | None:
+        """Settings of the engine for the maxima of toy p-values; default: those of every fit.
+
+        Toy p-values need only the maximum of each toy. A maximizer whose own fits
+        give more (e.g. uncertainties) may still have its toys fitted by the engine,
+        all at once, by returning settings here.
+        """
+        return self._engine_settings(n_free)
 
     def minimize(self, fun: Any, x0: Any, bounds: Any, **kwargs: Any) -> optimize.OptimizeResult:
         """Minimise ``fun`` from ``x0`` within ``bounds`` (implemented in subclasses).
@@ -178,6 +197,14 @@ class LikelihoodMaximizer:
         fit = None if settings is None else fit_one(likelihood_calculator, settings, rng)
         if fit is not None and fit.success:
             return fit
+        if settings is not None and _LOG.isEnabledFor(logging.INFO):
+            reason = "does not apply to this model" if fit is None else "did not converge"
+            _LOG.info(
+                "%s: the fitting engine %s; fitting with %s.minimize (scipy)",
+                type(self).__name__,
+                reason,
+                type(self).__name__,
+            )
         other = self._fit_without_engine(likelihood_calculator, rng, **kwargs)
         if fit is not None and fit.log_likelihood >= other.log_likelihood:
             return fit

@@ -4,16 +4,21 @@ The fitting engine (:mod:`remu._likelihood.engine`) fits many problems at once w
 exact derivatives. It applies to a predictor, systematics consumer, data model or
 maximizer only when the class says so through a *hook*:
 
-========================================  ============================================
-hook                                      declared by (and valid for)
-========================================  ============================================
-``Predictor._linear_form()``              matrix predictors, fixed-parameter wrappers
-                                          of linear predictors, einsum predictors:
-                                          ``(A, c)`` with ``prediction = A @ x + c``
-``SystematicsConsumer._engine_kind``      ``"marginal"`` / ``"profile"``
-``DataModel._engine_poisson``             :class:`PoissonData`
-``LikelihoodMaximizer._engine_settings``  :class:`BasinHoppingMaximizer`
-========================================  ============================================
+============================================  ==========================================
+hook                                          declared by (and valid for)
+============================================  ==========================================
+``Predictor._linear_form()``                  matrix predictors, fixed-parameter
+                                              wrappers of linear predictors, einsum
+                                              predictors: ``(A, c)`` with
+                                              ``prediction = A @ x + c``
+``SystematicsConsumer._engine_kind``          ``"marginal"`` / ``"profile"``
+``DataModel._engine_poisson``                 :class:`PoissonData`
+``LikelihoodMaximizer._engine_settings``      :class:`BasinHoppingMaximizer`
+``LikelihoodMaximizer._toy_engine_settings``  the maxima of toy p-values only (default:
+                                              ``_engine_settings``); ``MinuitMaximizer``
+                                              (its fits are Minuit's, its toys the
+                                              engine's)
+============================================  ==========================================
 
 Every base class defines the hook's *default*, which means "no fast path" (``None``
 or ``False``).

@@ -4,7 +4,9 @@ Problems are fitted in chunks that bound the largest temporary array (problems x
 chains x systematics x bins x (parameters + 1) numbers). With the builtin ``map``
 all problems usually fit in one chunk; a replaced ``remu.likelihood.mapper`` (e.g.
 ``pool.map``) gets at least one chunk per core. Chunk workers are picklable
-objects, so they reach worker processes.
+objects, so they reach worker processes. The toy p-values of ``HypothesisTester``
+fit their toys block by block instead (:mod:`remu._likelihood.toys`), each block
+through :meth:`ToyChunkFit.fit` with its own seed.
 """
 
 from __future__ import annotations
@@ -141,23 +143,38 @@ class ToyChunkFit:
     def __call__(self, chunk: tuple[NDArray[Any], int]) -> NDArray[np.float64]:
         """Fit the toys ``chunk[0]`` ``(m, B)`` with the generator seeded by ``chunk[1]``."""
         counts, seed = chunk
+        return self.fit(counts, seed)[0]
+
+    def fit(self, counts: NDArray[Any], seed: Any) -> tuple[NDArray[np.float64], int]:
+        """Maxima of the toys ``counts`` ``(m, B)`` and how many were re-fitted without the engine.
+
+        The toys are fitted in batches that bound the largest temporary array
+        (:func:`chunk_size`), one after the other with the same generator (seeded
+        by ``seed``, unless the maximizer has a seed of its own), so the result
+        depends only on ``counts`` and ``seed``.
+        """
         settings = self.settings
         gen = np.random.default_rng(seed if settings.seed is None else settings.seed)
+        chains = chains_per_problem(settings)
+        model = self.model
+        size = chunk_size(model.n_syst * model.n_bins, len(counts), model.n, chains, builtins.map)
         errstate = caller_errstate()
-        with numeric_context(counts.size * self.model.n_syst * (self.model.n + 1)):
-            objective = make_objective(self.model, counts, errstate)
-            start = np.tile(self.model.defaults, (len(counts), 1))
-            hint = None if self.start is None else np.tile(self.start, (len(counts), 1))
-            _, value, converged = global_fits(
-                objective,
-                start,
-                settings,
-                gen,
-                chains_per_problem=chains_per_problem(settings),
-                extra_starts=hint,
-            )
-        result = -value
-        for i in np.flatnonzero(~converged & np.isfinite(value)):
-            fit = self.maximizer._fit_without_engine(self.calculator._with_data(counts[i]), gen)
-            result[i] = max(result[i], float(fit.log_likelihood))
-        return result
+        result = np.empty(len(counts))
+        refits = 0
+        for begin in range(0, len(counts), size):
+            part = counts[begin : begin + size]
+            with numeric_context(part.size * model.n_syst * (model.n + 1)):
+                objective = make_objective(model, part, errstate)
+                start = np.tile(model.defaults, (len(part), 1))
+                hint = None if self.start is None else np.tile(self.start, (len(part), 1))
+                _, value, converged = global_fits(
+                    objective, start, settings, gen, chains_per_problem=chains, extra_starts=hint
+                )
+            maxima = -value
+            for i in np.flatnonzero(~converged & np.isfinite(value)):
+                refits += 1
+                data = self.calculator._with_data(part[i])
+                fit = self.maximizer._fit_without_engine(data, gen)
+                maxima[i] = max(maxima[i], float(fit.log_likelihood))
+            result[begin : begin + len(part)] = maxima
+        return result, refits
