@@ -15,8 +15,12 @@ __all__ = ["emcee_initial_guess", "emcee_sampler"]
 def emcee_sampler(likelihood_calculator: Any, nwalkers: int | None = None, **kwargs: Any) -> Any:
     """An ``emcee.EnsembleSampler`` of the calculator's parameters.
 
-    The calculator itself is the log-probability: a flat prior inside the
-    predictor's bounds, ``-inf`` outside. It evaluates all the walkers that emcee
+    The log-probability is the calculator's log-likelihood: a flat prior inside
+    the predictor's bounds, ``-inf`` outside. Where the fitting engine applies (a
+    linear predictor, one data set, remu's data models and systematics
+    treatments), it is evaluated by the engine's model of the calculator, which
+    gives the same numbers to rounding at a third of the cost per call, and
+    ``-inf`` instead of ``nan`` where the predictions are not numbers. It evaluates all the walkers that emcee
     moves at once (half of the ensemble per call) in one batched call
     (``vectorize=True``), unless the caller passes ``vectorize`` or a ``pool``, or
     the calculator holds several data sets (its result per point is then not one
@@ -57,7 +61,13 @@ def emcee_sampler(likelihood_calculator: Any, nwalkers: int | None = None, **kwa
     if "vectorize" not in kwargs and kwargs.get("pool") is None:
         data = getattr(likelihood_calculator.data_model, "data_vector", None)
         kwargs["vectorize"] = data is not None and np.ndim(data) == 1
-    return emcee.EnsembleSampler(nwalkers, ndim, likelihood_calculator, **kwargs)
+    from remu._likelihood.engine.logprob import log_probability
+
+    # The engine's lean evaluation of the same log-likelihood where it applies (an
+    # opted-in calculator with a linear predictor and one data set): about three
+    # times cheaper per call, which is most of a sampler's step on small models.
+    log_prob = log_probability(likelihood_calculator) or likelihood_calculator
+    return emcee.EnsembleSampler(nwalkers, ndim, log_prob, **kwargs)
 
 
 def emcee_initial_guess(

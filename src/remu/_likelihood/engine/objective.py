@@ -411,10 +411,14 @@ class Objective:
         top += np.log(total)
         return top[:, 0], share
 
+    def log_likelihood(self, x: Array, rows: NDArray[np.intp]) -> Array:
+        """``log L`` of rows at points ``x``, not counted in :attr:`nfev` (samplers)."""
+        return self._consume(self._log_likelihoods(x, rows)[1])[0]
+
     def values(self, x: Array, rows: NDArray[np.intp]) -> Array:
         """``F`` of rows at points ``x``; ``inf`` where the data are impossible."""
         self.count(rows, 1)
-        value = self._consume(self._log_likelihoods(x, rows)[1])[0]
+        value = self.log_likelihood(x, rows)
         np.negative(value, out=value)
         value[np.isnan(value)] = np.inf
         return value

@@ -1,0 +1,79 @@
+"""The log-likelihood of a calculator as a lean function of the parameters, for samplers.
+
+An MCMC sampler such as emcee calls its log-probability once or twice per step
+with a handful of points. :meth:`LikelihoodCalculator.log_likelihood` is general
+(any predictor, data model and systematics treatment, extra predictor arguments,
+any shape of parameters) and spends most of such a call on that generality.
+When the engine has a linear model of the calculator (the same opt-in as the
+fits), :class:`LogProbability` evaluates ``log L`` from that model directly:
+bounds checked once, predictions from one product, the Poisson terms and the
+systematics treatment of the fitting engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from remu._likelihood.engine.batching import make_objective
+from remu._likelihood.engine.eligibility import describe
+
+__all__ = ["LogProbability", "log_probability"]
+
+
+class LogProbability:
+    """``log L`` of one data set at parameter points ``(n,)`` or ``(m, n)``.
+
+    Points outside the predictor's (inclusive) bounds get ``-inf``, as from the
+    calculator; so do points whose predictions make the data impossible or are not
+    numbers (the calculator may give ``nan`` there, which emcee refuses). Points
+    of another length are handed to the calculator, which names the error.
+
+    Parameters
+    ----------
+    calculator : LikelihoodCalculator
+        The likelihood; kept for points of the wrong shape.
+    model : Model
+        The engine's linear model of ``calculator`` (see :func:`log_probability`).
+    """
+
+    def __init__(self, calculator: Any, model: Any) -> None:
+        self.calculator = calculator
+        counts = np.asarray(calculator.data_model.data_vector)[np.newaxis]
+        with np.errstate(all="ignore"):
+            self._objective = make_objective(model, counts)
+        self._lower = model.lower
+        self._upper = model.upper
+        self._defaults = model.defaults
+        self._n = model.n
+
+    def __call__(self, parameters: Any) -> Any:
+        """Return ``log L`` at ``parameters``: a float for one point, else an array."""
+        points = np.asarray(parameters, dtype=float)
+        if points.ndim not in (1, 2) or points.shape[-1] != self._n:
+            return self.calculator(parameters)
+        flat = points.reshape(-1, self._n)
+        inside = ((flat >= self._lower) & (flat <= self._upper)).all(axis=-1)
+        if not inside.all():
+            flat = np.where(inside[:, np.newaxis], flat, self._defaults)
+        rows = np.zeros(len(flat), dtype=np.intp)
+        with np.errstate(all="ignore"):
+            value: NDArray[np.float64] = self._objective.log_likelihood(flat, rows)
+        value[~inside | np.isnan(value)] = -np.inf
+        return float(value[0]) if points.ndim == 1 else value
+
+
+def log_probability(calculator: Any) -> LogProbability | None:
+    """A :class:`LogProbability` of ``calculator``, or ``None`` where the engine does not apply.
+
+    The engine applies to calculators whose data model, predictor and systematics
+    treatment opt in to it, with one data set and a linear predictor (the
+    finite-difference path of other predictors would cost more than the
+    calculator's own call).
+    """
+    model = describe(calculator)
+    if model is None or model.linear is None or model.n == 0:
+        return None
+    return LogProbability(calculator, model)

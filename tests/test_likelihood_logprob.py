@@ -1,0 +1,128 @@
+"""The engine's lean log-likelihood for samplers (remu._likelihood.engine.logprob).
+
+It must give the calculator's numbers (to rounding) wherever it is used, and step
+aside wherever the engine does not apply.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+
+from extras import require
+from remu import likelihood, likelihood_utils
+from remu._likelihood.engine.logprob import LogProbability, log_probability
+
+SYSTEMATICS = [
+    likelihood.MarginalLikelihoodSystematics,
+    likelihood.ProfileLikelihoodSystematics,
+]
+
+
+def calculator(n_syst: int, systematics, seed: int = 1, counts=None):
+    rng = np.random.default_rng(seed)
+    templates = rng.uniform(0.1, 3.0, size=(n_syst, 3, 6))
+    # non-negative predictions everywhere inside the bounds: the engine applies
+    bounds = [(0.0, np.inf), (0.0, 10.0), (0.0, np.inf)]
+    predictor = likelihood.TemplatePredictor(templates, constants=1.0, bounds=bounds)
+    if counts is None:
+        counts = rng.poisson(predictor([1.0, 2.0, 0.5])[0][0])
+    return likelihood.LikelihoodCalculator(likelihood.PoissonData(counts), predictor, systematics)
+
+
+points = st.lists(
+    st.tuples(st.floats(-0.5, 20.0), st.floats(-0.5, 12.0), st.floats(-2.0, 5.0)),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    points=points,
+    n_syst=st.sampled_from([1, 7]),
+    kind=st.sampled_from(SYSTEMATICS),
+    zeros=st.booleans(),
+)
+def test_the_calculator_s_numbers_inside_and_outside_the_bounds(points, n_syst, kind, zeros):
+    counts = [0, 0, 4, 1, 0, 9] if zeros else None
+    calc = calculator(n_syst, kind, counts=counts)
+    lean = log_probability(calc)
+    assert isinstance(lean, LogProbability)
+    x = np.array(points)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = np.asarray(calc(x), dtype=float)
+    # where the predictions are not numbers, the calculator may say nan: emcee refuses
+    # nan, so the lean function says -inf there
+    expected[np.isnan(expected)] = -np.inf
+    got = lean(x)
+    assert got.shape == (len(x),)
+    assert_array_equal(np.isfinite(got), np.isfinite(expected))
+    assert_array_equal(got[np.isinf(got)], expected[np.isinf(got)])
+    finite = np.isfinite(got)
+    assert_allclose(got[finite], expected[finite], rtol=1e-12)
+    # one point gives a float, like the calculator
+    one = lean(x[0])
+    assert isinstance(one, float)
+    assert one == got[0] or (np.isinf(one) and np.isinf(got[0]))
+
+
+def test_points_of_the_wrong_length_get_the_calculator_s_error():
+    calc = calculator(3, SYSTEMATICS[0])
+    lean = log_probability(calc)
+    with pytest.raises(ValueError, match="3"):
+        calc([1.0, 2.0])
+    with pytest.raises(ValueError, match="3"):
+        lean([1.0, 2.0])
+
+
+def test_it_pickles_and_gives_the_same_numbers():
+    calc = calculator(5, SYSTEMATICS[1])
+    lean = log_probability(calc)
+    x = np.array([[1.0, 2.0, 0.5], [3.0, 1.0, 0.0]])
+    assert_array_equal(pickle.loads(pickle.dumps(lean))(x), lean(x))
+
+
+class _Opaque(likelihood.Predictor):
+    """A predictor the engine knows nothing about (it does not opt in)."""
+
+    def __init__(self):
+        super().__init__(bounds=[(0.0, np.inf)], defaults=[1.0])
+
+    def prediction(self, parameters, systematics_index=slice(None)):
+        p = np.asarray(parameters, dtype=float)
+        mu = np.stack([p[..., 0] ** 2 + 1.0, p[..., 0] + 1.0], axis=-1)
+        return mu[..., np.newaxis, :], np.ones((*p.shape[:-1], 1))
+
+
+def test_no_lean_function_where_the_engine_does_not_apply():
+    opaque = likelihood.LikelihoodCalculator(likelihood.PoissonData([1, 2]), _Opaque())
+    assert log_probability(opaque) is None
+    several = calculator(2, SYSTEMATICS[0])._with_data(np.array([[1, 2, 3, 4, 5, 6]] * 2))
+    assert log_probability(several) is None
+    # the sampler then uses the calculator itself
+    sampler = likelihood_utils.emcee_sampler(opaque)
+    sampler.run_mcmc(np.array([[1.0], [1.5]]), 5)
+    assert sampler.get_chain().shape == (5, 2, 1)
+
+
+@pytest.mark.parametrize("kind", SYSTEMATICS)
+def test_emcee_chains_are_those_of_the_calculator(kind):
+    emcee = require("emcee", "mcmc")
+    calc = calculator(4, kind)
+    start = np.array([1.0, 2.0, 0.5]) * (
+        1 + 0.01 * np.random.default_rng(2).standard_normal((6, 3))
+    )
+    lean = likelihood_utils.emcee_sampler(calc)
+    plain = emcee.EnsembleSampler(6, 3, calc, vectorize=True)
+    for sampler in (lean, plain):
+        np.random.seed(11)
+        sampler.run_mcmc(start, 100)
+    # the same accept/reject decisions: the log-probabilities differ only by rounding
+    assert_allclose(lean.get_chain(), plain.get_chain(), rtol=1e-12)
+    assert_allclose(lean.get_log_prob(), plain.get_log_prob(), rtol=1e-12)
