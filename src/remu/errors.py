@@ -171,6 +171,7 @@ class MissingArrayError(FileFormatError, KeyError):
     """
 
     def __str__(self) -> str:
+        """Return the message as written, not the quoted ``repr`` of :class:`KeyError`."""
         if len(self.args) == 1 and isinstance(self.args[0], str):
             return self.args[0]
         return super().__str__()
@@ -193,6 +194,7 @@ class MissingVariableError(KeyError):
     """
 
     def __str__(self) -> str:
+        """Return the message as written, not the quoted ``repr`` of :class:`KeyError`."""
         if len(self.args) == 1 and isinstance(self.args[0], str):
             return self.args[0]
         return super().__str__()

@@ -88,8 +88,11 @@ class LazyBins(Sequence):
 
 
 def _bins_equal(a: Any, b: Any) -> bool:
-    """Bins made on access (:class:`LazyBins`) equal only bins made on access of an equal
-    binning; stored bins compare one by one."""
+    """Tell whether two sequences of bins are equal.
+
+    Bins made on access (:class:`LazyBins`) equal only bins made on access of an
+    equal binning; stored bins compare one by one.
+    """
     if isinstance(a, LazyBins) or isinstance(b, LazyBins):
         return isinstance(a, LazyBins) and isinstance(b, LazyBins) and a == b
     return tuple(a) == tuple(b)

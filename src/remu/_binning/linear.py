@@ -26,11 +26,12 @@ __all__ = ["LinearBinning", "check_edges", "merge_edges_along_axis"]
 
 
 def check_edges(variable: Any, bin_edges: Any, dtype: Any = float) -> np.ndarray:
-    """Bin edges as a 1-D array: numbers, at least two (one bin), strictly increasing,
-    no NaN (±inf allowed).
+    """Check bin edges and return them as a 1-D array.
 
-    Strings and booleans are refused rather than converted (``'1'`` is not an
-    edge), and messages show the edges shortened, however many there are.
+    The edges must be numbers, at least two (one bin), strictly increasing and not
+    NaN (±inf is allowed). Strings and booleans are refused rather than converted
+    (``'1'`` is not an edge), and messages show the edges shortened, however many
+    there are.
 
     Raises
     ------

@@ -382,7 +382,7 @@ class GridHistogramMethods:
         return effective_counts(self.values(flow), self.variances(flow))
 
     def to_hist(self) -> Any:
-        """This binning as a ``hist.Hist`` with ``Weight`` storage (``pip install 'remu[hist]'``).
+        """Convert to a ``hist.Hist`` with ``Weight`` storage (``pip install 'remu[hist]'``).
 
         Each variable becomes a ``hist.axis.Variable`` with the finite edges (named
         and labelled after the variable); open-ended outer bins become its flow bins,

@@ -175,8 +175,11 @@ def sequence_node(dumper: Any, tag: str, sequence: list[Any]) -> Any:
 
 
 def _filled_sequence(dumper: Any, tag: str, items: list[Any], alias_key: Any) -> Any:
-    """A sequence node of the items' nodes, registered under ``alias_key`` first
-    (as PyYAML does, so that the object can refer to itself)."""
+    """Build a sequence node of the items' nodes.
+
+    The node is registered under ``alias_key`` first (as PyYAML does), so that the
+    object can refer to itself.
+    """
     node = yaml.SequenceNode(tag, [], flow_style=dumper.default_flow_style)
     if alias_key is not None:
         dumper.represented_objects[alias_key] = node

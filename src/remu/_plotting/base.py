@@ -109,7 +109,7 @@ def _output_path_and_format(
 
 
 class Plotter:
-    """Base class of all plotters: owns one figure, cycles colours and hatches.
+    r"""Base class of all plotters: owns one figure, cycles colours and hatches.
 
     Parameters
     ----------
@@ -126,7 +126,7 @@ class Plotter:
     color : itertools.cycle
         Colours ``"C0"`` ... ``"C9"`` for the next layers.
     hatch : itertools.cycle
-        Hatches ``"//"``, ``"\\\\"``, ``"O"``, ``"*"`` for the next layers.
+        Hatches ``"//"``, ``"\\"``, ``"O"``, ``"*"`` for the next layers.
 
     Notes
     -----

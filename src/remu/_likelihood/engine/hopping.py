@@ -272,7 +272,7 @@ def basin_hopping(
     n_hops: NDArray[np.intp],
     gen: np.random.Generator,
 ) -> tuple[Array, Array, NDArray[np.bool_]]:
-    """scipy's basin-hopping loop on every chain at once.
+    """Run SciPy's basin-hopping loop on every chain at once.
 
     A hop whose displaced point the quadratic model of the chain's current minimum
     predicts (see :func:`_quadratic_return`) costs one evaluation of ``F``: its
