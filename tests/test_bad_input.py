@@ -187,6 +187,20 @@ def test_nan_in_matrices_never_reaches_a_likelihood(tmp_path):
         )
 
 
+@pytest.mark.parametrize(
+    ("build", "name"),
+    [
+        (lambda: likelihood.MatrixPredictor(np.zeros((0, 3, 2))), "matrices"),
+        (lambda: likelihood.TemplatePredictor(np.zeros((0, 2, 3))), "templates"),
+        (lambda: likelihood.MatrixPredictor(np.ones((2, 3, 2)), weights=[]), "weights"),
+    ],
+)
+def test_an_empty_systematics_axis_is_refused_by_name(build, name):
+    # numpy's "zero-size array to reduction" used to surface from the first likelihood
+    with pytest.raises(InputError, match=rf"^{name}: .*empty"):
+        build()
+
+
 # --- YAML field types (D7) -------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from extras import require
 from remu import binning as bn
 
 
@@ -124,7 +125,7 @@ def test_edge_inclusion():  # §16.3, §11.2
 
 
 def test_pandas_and_structured():  # §16.4
-    pd = pytest.importorskip("pandas")
+    pd = require("pandas", "pandas")
     grid = bn.RectilinearBinning(["x", "y"], [[0, 1, 2], [0, 1, 2]])
     grid.fill(pd.DataFrame({"x": [0.5, 1.5], "b": [0.5, 1.5]}), rename={"b": "y"}, weight=2.0)
     grid.fill(np.array([(0.5, 1.5)], dtype=[("x", float), ("y", float)]))

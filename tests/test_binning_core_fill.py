@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
+from extras import require
 from remu import binning as bn
 from remu.errors import InvalidEventError, MissingFieldError, MissingVariableError
 
@@ -139,7 +140,7 @@ def test_rename_variants():
 
 
 def test_dataframe_columns_by_name():  # Q9: real names, no "Index"
-    pd = pytest.importorskip("pandas")
+    pd = require("pandas", "pandas")
     lb = bn.LinearBinning("my var", [0, 1, 2])
     df = pd.DataFrame({"my var": [0.5, 1.5, 1.7]}, index=[10, 20, 30])
     lb.fill(df, weight=df["my var"])

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import yaml
 
+from extras import require
 from remu import binning as bn
 from remu.binning import (
     Bin,
@@ -94,7 +95,7 @@ def test_missing_variable_structured_array():
 
 
 def test_missing_variable_dataframe():
-    pd = pytest.importorskip("pandas")
+    pd = require("pandas", "pandas")
     cp = CartesianProductBinning(
         [LinearBinning("x", [0, 1], dummy=True), LinearBinning("theta", [0, 1], dummy=True)]
     )

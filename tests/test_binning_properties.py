@@ -11,7 +11,6 @@ import itertools
 import sys
 
 import numpy as np
-import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,6 +18,7 @@ from hypothesis.extra import numpy as hnp
 from numpy.testing import assert_allclose, assert_array_equal
 
 import remu.binning
+from extras import require
 from remu.binning import (
     Binning,
     CartesianProductBinning,
@@ -548,7 +548,7 @@ def test_custom_mapper_gives_same_result(binning, data):
 
 
 def test_multiprocess_pool_mapper():
-    multiprocess = pytest.importorskip("multiprocess")
+    multiprocess = require("multiprocess", "all")
     rl = RectilinearBinning(["a", "b"], [[0, 1, 2, 3], [-INF, 0, INF]])
     rng = np.random.default_rng(7)
     events = np.rec.fromarrays([rng.uniform(-1, 4, 200), rng.normal(size=200)], names="a,b")
@@ -695,7 +695,7 @@ def test_linear_slice_and_remove_edges_equal_direct_fill(lb, data):
 
 @given(any_binning, st.data())
 def test_input_kinds_agree(binning, data):
-    pd = pytest.importorskip("pandas")
+    pd = require("pandas", "pandas")
     events = data.draw(events_st(n_max=20))
     weights = data.draw(weights_for(len(events)))
     reference = binning.clone()

@@ -18,6 +18,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import remu.binning
 import remu.yaml
+from extras import require
 from remu import binning as bn
 from remu.binning import (
     Bin,
@@ -652,7 +653,7 @@ def test_s8_6_example():
 
 
 def test_s8_6_input_kinds():
-    pd = pytest.importorskip("pandas")
+    pd = require("pandas", "pandas")
     lb = LinearBinning("x", [0, 1, 2])
     assert lb.fill([]) is None
     lb.fill(np.array([], dtype=[("x", float)]))
@@ -1626,7 +1627,7 @@ def test_s16_3():
 
 
 def test_s16_4():
-    pd = pytest.importorskip("pandas")
+    pd = require("pandas", "pandas")
     grid = bn.RectilinearBinning(["x", "y"], [[0, 1, 2], [0, 1, 2]])
     grid.fill(pd.DataFrame({"x": [0.5, 1.5], "b": [0.5, 1.5]}), rename={"b": "y"}, weight=2.0)
     rec = np.array([(0.5, 1.5)], dtype=[("x", float), ("y", float)])
@@ -1713,7 +1714,7 @@ def test_q8_single_dict_rename():
 
 
 def test_q9_dataframe_rows():
-    pd = pytest.importorskip("pandas")
+    pd = require("pandas", "pandas")
     df = pd.DataFrame({"my var": [0.5, 1.5, 1.5]}, index=[7, 8, 9])
     lb = LinearBinning("my var", [0, 1, 2])
     lb.fill(df)
@@ -1929,7 +1930,7 @@ def test_s8_9_insert_subbinning_on_2d_array():
 
 
 def test_s8_6_weights_are_positional():
-    pd = pytest.importorskip("pandas")
+    pd = require("pandas", "pandas")
     lb = LinearBinning("x", [0, 1, 2])
     df = pd.DataFrame({"x": [0.5, 1.5]}, index=[10, 5])
     lb.fill(df, weight=pd.Series([1.0, 2.0], index=[5, 10]))
@@ -1937,7 +1938,7 @@ def test_s8_6_weights_are_positional():
 
 
 def test_s8_6_integer_and_float32_columns():
-    pd = pytest.importorskip("pandas")
+    pd = require("pandas", "pandas")
     rl = RectilinearBinning(["i", "f"], [[0, 1, 2], [0, 1, 2]])
     rec = np.array([(0, 1.5), (1, 0.5)], dtype=[("i", np.int32), ("f", np.float32)])
     rl.fill(rec)
@@ -1948,7 +1949,7 @@ def test_s8_6_integer_and_float32_columns():
 
 
 def test_s8_6_dataframe_rename_leaves_frame():
-    pd = pytest.importorskip("pandas")
+    pd = require("pandas", "pandas")
     df = pd.DataFrame({"t": [0.5, 1.5, 1.7]})
     lb = LinearBinning("x", [0, 1, 2])
     lb.fill(df, rename={"t": "x"}, weight=[1.0, 2.0, 4.0])

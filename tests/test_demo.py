@@ -17,6 +17,8 @@ import pytest
 from scipy import stats
 from scipy.special import ndtr
 
+from extras import require
+
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIAL = ROOT / "examples" / "tutorial"
 RUN_ALL = TUTORIAL / "run_all.py"
@@ -426,7 +428,7 @@ def _load_step_pd():
 
 
 def test_step_pd_substitute_root_files(tmp_path, monkeypatch):
-    pytest.importorskip("uproot", reason="step PD needs uproot (pip install remu[root])")
+    require("uproot", "root")
     step = _load_step_pd()
     monkeypatch.chdir(tmp_path)
     step.write_substitute_files(np.random.default_rng(3))

@@ -131,6 +131,24 @@ def test_builder_and_export_pass_progress_on(tmp_path):
         assert f["matrices"].shape[0] == 25
 
 
+def test_mahalanobis_distance_progress_over_truth_bins_changes_no_number(capsys, monkeypatch):
+    from remu import matrix_utils
+    from remu._migration import quality
+
+    first, second = filled_matrix(), filled_matrix()
+    # one truth bin per block, so that the bar advances once per truth bin
+    monkeypatch.setattr(quality, "_BATCH_ELEMENTS", 1)
+    plain = matrix_utils.mahalanobis_distance(first, second, N=50, rng=4)
+    out = bar_file()
+    shown = matrix_utils.mahalanobis_distance(first, second, N=50, rng=4, progress=bar(out))
+    assert_array_equal(shown, plain)
+    text = out.getvalue()
+    assert "truth bins" in text
+    assert last_count(text) == (6, 6)
+    assert len(re.findall(r"\d+/6", text)) >= 6
+    assert capsys.readouterr() == ("", "")
+
+
 def test_toy_matrices_are_logged(caplog):
     r = filled_matrix()
     with caplog.at_level(logging.INFO, logger="remu"):

@@ -7,6 +7,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import optimize, stats
 
+from extras import require
 from remu import likelihood
 from remu.errors import InputError
 from remu.likelihood import (
@@ -231,7 +232,7 @@ def test_mapper_is_used_for_fits_only():
 
 
 def test_multiprocess_pool_mapper_gives_the_same_p_values():
-    multiprocess = pytest.importorskip("multiprocess", reason="multiprocess is a dev dependency")
+    multiprocess = require("multiprocess", "all")
     tester = identity_tester((2, 3))
     serial_ml = tester.max_likelihood_p_value(N=6, rng=11)
     serial_ratio = tester.max_likelihood_ratio_p_value((None, 1.0), N=4, rng=12)

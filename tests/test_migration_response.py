@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
+from extras import require
 from remu import binning, migration
 from remu.errors import MissingVariableError
 
@@ -75,7 +76,7 @@ def test_response_layout_reco_major():
 
 
 def test_fill_with_weights_structured_and_dataframe():
-    pd = pytest.importorskip("pandas")
+    pd = require("pandas", "pandas")
     events = np.array(
         [(0.2, 0.4, 2.0), (2.0, 2.5, 3.0)],
         dtype=[("true_x", float), ("reco_x", float), ("w", float)],
@@ -109,7 +110,7 @@ def test_missing_variable_named_and_nothing_filled(event, missing):
 
 
 def test_missing_variable_dataframe_and_rename():
-    pd = pytest.importorskip("pandas")
+    pd = require("pandas", "pandas")
     resp = linear_matrix()
     with pytest.raises(KeyError, match="true_x"):
         resp.fill(pd.DataFrame({"t": [1.0], "reco_x": [1.0]}))

@@ -121,6 +121,9 @@ class LinearEinsumPredictor(Predictor):
         self.constants = constants.reshape((1,) * max(0, 2 - constants.ndim) + constants.shape)
         weights = np.asarray(weights, dtype=float)
         self.weights = weights.reshape((1,) * max(0, 1 - weights.ndim) + weights.shape)
+        if self.weights.size == 0:
+            msg = "weights: empty; the systematics axis needs at least one variation"
+            raise InputError(msg)
         if bounds is not None:
             n_parameters = len(bounds)  # type: ignore[arg-type]
         elif defaults is not None:
@@ -239,6 +242,13 @@ class MatrixPredictor(LinearEinsumPredictor):
     ) -> None:
         matrices = np.asarray(matrices, dtype=float)
         self.matrices = matrices.reshape((1,) * max(0, 3 - matrices.ndim) + matrices.shape)
+        if self.matrices.shape[0] == 0:
+            # every likelihood would be a maximum or mean over no variation
+            msg = (
+                f"matrices: the systematics axis (axis 0) is empty (shape {matrices.shape}); "
+                "give at least one variation (a 2-D matrix is one variation)"
+            )
+            raise InputError(msg)
         self.sparse_indices = sparse_indices
         LinearEinsumPredictor.__init__(
             self,
@@ -586,7 +596,14 @@ class TemplatePredictor(MatrixPredictor):
     """
 
     def __init__(self, templates: ArrayLike, constants: ArrayLike = 0, **kwargs: Any) -> None:
-        matrices = np.array(np.swapaxes(np.asarray(templates), -1, -2))
+        templates = np.asarray(templates)
+        if templates.ndim == 3 and templates.shape[0] == 0:
+            msg = (
+                f"templates: the systematics axis (axis 0) is empty (shape {templates.shape}); "
+                "give at least one variation (a 2-D array is one variation)"
+            )
+            raise InputError(msg)
+        matrices = np.array(np.swapaxes(templates, -1, -2))
         n_templates = matrices.shape[-1]
         bounds = kwargs.pop("bounds", [(0.0, np.inf)] * n_templates)
         defaults = kwargs.pop("defaults", [1.0] * n_templates)

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from remu._progress import progress_bar
 from remu._rng import RNGLike, as_generator
 from remu.errors import InputError, InsufficientStatisticsError
 
@@ -389,6 +390,9 @@ def mahalanobis_distance(
         ``truth_indices`` (default all truth bins; ints or a boolean mask) and
         the keywords of ``generate_random_response_matrices``
         (``expected_weight``, ``nuisance_indices``, ``impossible_indices``).
+        ``progress`` (``True`` or a dict of tqdm options, ``pip install
+        'remu[progress]'``) shows one bar over the truth bins, advancing block
+        by block.
 
     Returns
     -------
@@ -433,6 +437,35 @@ def mahalanobis_distance(
     distance = np.empty(unique.size)
     throws = np.empty((n_throws, unique.size)) if return_distances_from_mean else None
     block = max(1, _BATCH_ELEMENTS // max(1, n_throws * n_reco))
+    with progress_bar(
+        kwargs.pop("progress", False), total=int(unique.size), desc="truth bins", unit="bin"
+    ) as bar:
+        _fill_distances(first, second, unique, block, n_throws, gen, distance, throws, bar, kwargs)
+    distance = distance[inverse]
+    if shape is not None:
+        distance = distance.reshape(shape)
+    if throws is None:
+        return distance
+    throws = throws[:, inverse]
+    if shape is not None:
+        shape_t = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        throws = throws.reshape((n_throws, *shape_t))
+    return distance, throws
+
+
+def _fill_distances(
+    first: ResponseMatrix,
+    second: ResponseMatrix,
+    unique: NDArray[np.intp],
+    block: int,
+    n_throws: int,
+    gen: np.random.Generator,
+    distance: Float64Array,
+    throws: Float64Array | None,
+    bar: Any,
+    kwargs: dict[str, Any],
+) -> None:
+    """Fill ``distance`` (and ``throws``) block by block of the distinct truth bins."""
     for start in range(0, unique.size, block):
         cols = unique[start : start + block]
         A = first.generate_random_response_matrices(
@@ -444,20 +477,11 @@ def mahalanobis_distance(
         m = first.get_mean_response_matrix_as_ndarray(
             truth_indices=cols, **kwargs
         ) - second.get_mean_response_matrix_as_ndarray(truth_indices=cols, **kwargs)
-        d, t = difference_distances(A, B, m, with_throws=return_distances_from_mean)
+        d, t = difference_distances(A, B, m, with_throws=throws is not None)
         distance[start : start + block] = d
         if throws is not None and t is not None:
             throws[:, start : start + block] = t
-    distance = distance[inverse]
-    if shape is not None:
-        distance = distance.reshape(shape)
-    if throws is None:
-        return distance
-    throws = throws[:, inverse]
-    if shape is not None:
-        shape_t = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
-        throws = throws.reshape((n_throws, *shape_t))
-    return distance, throws
+        bar.update(cols.size)
 
 
 def quality_truth_bins(
