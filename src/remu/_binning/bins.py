@@ -395,7 +395,7 @@ class CartesianProductBin(Bin):
         return inside
 
     def get_marginal_bins(self) -> tuple[Bin, ...]:
-        """The top-level bin of each constituent that holds this bin's data index."""
+        """Return the top-level bin of each constituent that holds this bin's data index."""
         return tuple(
             b.bins[b.get_data_bin_index(d)]
             for b, d in zip(self.binnings, self.data_indices, strict=False)

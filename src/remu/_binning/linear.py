@@ -204,7 +204,7 @@ class LinearBinning(Binning):
         return [row[ok].astype(int) for row, ok in zip(pairs, valid, strict=False)]
 
     def slice(self, start: int | None, stop: int | None, step: int | None = 1) -> LinearBinning:
-        """A new binning of the selected bins (Python slice semantics), contents kept.
+        """Return a new binning of the selected bins (Python slice semantics), contents kept.
 
         Subbinnings are summed into their bins first. With ``step != 1`` the new
         edges are the selected lower edges plus the last upper edge, as in ReMU:
@@ -252,7 +252,7 @@ class LinearBinning(Binning):
         include_upper: bool = False,
         flow: bool = True,
     ) -> LinearBinning:
-        """A filled binning from a 1-D ``hist.Hist``, boost-histogram or UHI histogram.
+        """Make a filled binning from a 1-D ``hist.Hist``, boost-histogram or UHI histogram.
 
         Parameters
         ----------

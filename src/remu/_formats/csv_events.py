@@ -62,7 +62,7 @@ _LOG = get_logger("binning")
 
 
 def _columns(header: str, name: str) -> list[str]:
-    """The column names of a header line, checked (shared by both readers)."""
+    """Check the column names of a header line (shared by both readers)."""
     columns = [c.strip() for c in header.rstrip("\r\n").split(",")]
     if len(set(columns)) != len(columns) or not all(columns):
         msg = f"{name}: the header must hold distinct, non-empty column names; got {columns}"
@@ -114,7 +114,7 @@ def _bad_line(filename: str, lines: list[str], first_line: int, ncols: int) -> V
 
 
 def _read_with_numpy(name: str, chunksize: int) -> np.ndarray:
-    """The NumPy reader: :func:`numpy.loadtxt` on blocks of ``chunksize`` lines."""
+    """Read with NumPy: :func:`numpy.loadtxt` on blocks of ``chunksize`` lines."""
     chunksize = max(int(chunksize), 1)
     with open(name, encoding="locale") as handle:
         try:
@@ -174,7 +174,7 @@ def _pandas_options(pandas: ModuleType) -> dict[str, Any]:
 
 
 def _read_with_pandas(pandas: ModuleType, name: str, raw: bytes) -> np.ndarray | None:
-    """The pandas reader, or None to leave the file to the NumPy reader.
+    """Read with pandas, or return None to leave the file to the NumPy reader.
 
     pandas takes the file only when every byte after the header is one of
     ``_PLAIN_BYTES``: that keeps out words pandas would read as numbers
@@ -303,7 +303,7 @@ def fill_multiple_from_csv_file(
     log_area: str = "binning",
     **kwargs: Any,
 ) -> None:
-    """Implementation of :meth:`Binning.fill_multiple_from_csv_file`.
+    """Fill from CSV files: the implementation of :meth:`Binning.fill_multiple_from_csv_file`.
 
     ``labels`` name the binnings in log messages (default ``"binning"``, or
     ``"binning 1"``, ... for several), ``log_area`` the logger below ``remu``.

@@ -117,7 +117,7 @@ def _float_text(value: float) -> str:
 
 
 def _node(dumper: Any, value: Any) -> Any:
-    """The node PyYAML's ``represent_data`` would build, fast for plain values."""
+    """Build the node PyYAML's ``represent_data`` would build, fast for plain values."""
     kind = type(value)
     if kind is str:
         return yaml.ScalarNode(_STR, value)
@@ -148,7 +148,7 @@ def _cloned(value: Any) -> Any:
 
 
 def _dummy_bins_node(dumper: Any, bins: DummyBins) -> Any:
-    """The sequence of the bins' dummy clones, built without cloning where possible."""
+    """Build the sequence of the bins' dummy clones, without cloning where possible."""
     if dumper.default_flow_style is None:
         return dumper.represent_data(_cloned(bins))
     items = []
