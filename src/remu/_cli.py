@@ -272,7 +272,7 @@ def _local(path: str) -> bool:
 
 
 def _check_matches(name: str, path: str) -> None:
-    """A local path that exists, or a wildcard that matches (else a one-line error)."""
+    """Check that a local path exists, or that a wildcard matches (else a one-line error)."""
     if not _local(path):
         return
     if glob.has_magic(path):
@@ -285,7 +285,7 @@ def _check_matches(name: str, path: str) -> None:
 
 
 def _classify(name: str) -> _Input:
-    """What kind of input ``name`` is; ROOT and Parquet paths are checked and made absolute."""
+    """Tell what kind of input ``name`` is; ROOT and Parquet paths are checked and made absolute."""
     root = _ROOT_INPUT.match(name)
     if root:
         path = root.group("path")
@@ -301,7 +301,7 @@ def _classify(name: str) -> _Input:
 
 @contextlib.contextmanager
 def _scheduler(address: str | None) -> Iterator[Any]:
-    """The ``distributed.Client`` of ``--scheduler`` (``None`` without one), closed after."""
+    """Open the ``distributed.Client`` of ``--scheduler`` (``None`` without one), closed after."""
     if address is None:
         yield None
         return
@@ -491,7 +491,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``remu`` command.
+    """Build the argument parser of the ``remu`` command.
 
     Returns
     -------

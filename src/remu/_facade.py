@@ -54,7 +54,7 @@ _EMPTY: Mapping[str, Any] = types.MappingProxyType({})
 
 
 def resolve(target: LegacyTarget) -> object:
-    """The object a legacy-table entry stands for (imported now).
+    """Import the object a legacy-table entry stands for.
 
     Examples
     --------
@@ -70,7 +70,7 @@ def resolve(target: LegacyTarget) -> object:
 
 
 def legacy_names(module: types.ModuleType) -> Mapping[str, LegacyTarget]:
-    """The legacy-name table of a public module (empty for other modules)."""
+    """Return the legacy-name table of a public module (empty for other modules)."""
     table = getattr(type(module), "_legacy_names", None)
     return table if table is not None else _EMPTY
 

@@ -30,7 +30,7 @@ logging.getLogger(_ROOT).addHandler(logging.NullHandler())
 
 
 def get_logger(area: str) -> logging.Logger:
-    """The logger ``remu.<area>`` (e.g. ``"likelihood"``, ``"binning"``).
+    """Return the logger ``remu.<area>`` (e.g. ``"likelihood"``, ``"binning"``).
 
     Parameters
     ----------

@@ -21,7 +21,7 @@ _MAX_LISTED = 8
 
 
 def _number(x: Any) -> str:
-    """A compact number: integers as such, floats with 6 significant digits."""
+    """Format a compact number: integers as such, floats with 6 significant digits."""
     value = float(x)
     if value.is_integer() and abs(value) < 1e15:
         return str(int(value))
@@ -110,7 +110,7 @@ def _table(title: str, rows: Iterable[tuple[str, str]]) -> str:
 
 
 def binning_html(b: Any) -> str:
-    """A compact HTML table of :func:`binning_summary`.
+    """Render :func:`binning_summary` as a compact HTML table.
 
     Examples
     --------
@@ -180,7 +180,7 @@ def _listed_bracket(indices: Sequence[Any]) -> str:
 
 
 def response_html(r: Any) -> str:
-    """An HTML summary of a response matrix: totals and both binnings.
+    """Summarise a response matrix in HTML: totals and both binnings.
 
     Examples
     --------

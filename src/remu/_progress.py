@@ -59,7 +59,7 @@ class _Silent:
 
 
 def progress_bar(progress: ProgressLike, *, total: int | None, desc: str, unit: str = "it") -> Any:
-    """A tqdm bar when ``progress`` asks for one, else a silent stand-in.
+    """Make a tqdm bar when ``progress`` asks for one, else a silent stand-in.
 
     Parameters
     ----------

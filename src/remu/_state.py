@@ -37,7 +37,7 @@ mappers: dict[str, Callable[..., Any]] = {"binning": map, "likelihood": map}
 
 
 def get_mapper(area: str) -> Callable[..., Any]:
-    """The ``map``-like function currently set for ``area``."""
+    """Return the ``map``-like function currently set for ``area``."""
     return mappers[area]
 
 
@@ -58,7 +58,7 @@ def set_mapper(area: str, mapper: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def mapper_property(area: str) -> property:
-    """A property of a module class that reads and sets the mapper of ``area``.
+    """Make a property of a module class that reads and sets the mapper of ``area``.
 
     Examples
     --------

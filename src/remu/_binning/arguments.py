@@ -22,7 +22,7 @@ _REPR.maxother = 60
 
 
 def describe(value: Any) -> str:
-    """``"the str 'false'"``: the type and a short repr of a value, for messages.
+    """Describe a value for messages: its type and a short repr (``"the str 'false'"``).
 
     Examples
     --------
@@ -33,7 +33,7 @@ def describe(value: Any) -> str:
 
 
 def as_flag(value: Any, name: str, owner: str) -> bool:
-    """A yes/no argument: ``bool``, ``numpy.bool_``, or the integers 0 and 1.
+    """Check a yes/no argument: ``bool``, ``numpy.bool_``, or the integers 0 and 1.
 
     Parameters
     ----------
@@ -70,7 +70,7 @@ def as_flag(value: Any, name: str, owner: str) -> bool:
 
 
 def as_variable_name(value: Any, owner: str, name: str = "variable") -> str:
-    """A variable name: a string.
+    """Check a variable name: a string.
 
     Raises
     ------
@@ -91,7 +91,7 @@ def as_variable_name(value: Any, owner: str, name: str = "variable") -> str:
 
 
 def as_variable_names(values: Iterable[Any], owner: str) -> tuple[str, ...]:
-    """A sequence of variable names (strings).
+    """Check a sequence of variable names (strings).
 
     Raises
     ------

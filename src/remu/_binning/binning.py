@@ -88,8 +88,11 @@ class LazyBins(Sequence):
 
 
 def _bins_equal(a: Any, b: Any) -> bool:
-    """Bins made on access (:class:`LazyBins`) equal only bins made on access of an equal
-    binning; stored bins compare one by one."""
+    """Tell whether two sequences of bins are equal.
+
+    Bins made on access (:class:`LazyBins`) equal only bins made on access of an
+    equal binning; stored bins compare one by one.
+    """
     if isinstance(a, LazyBins) or isinstance(b, LazyBins):
         return isinstance(a, LazyBins) and isinstance(b, LazyBins) and a == b
     return tuple(a) == tuple(b)
@@ -236,14 +239,14 @@ class Binning(Structured):
         return np.where(bin_indices >= 0, data, -1)
 
     def get_bin_data_index(self, bin_i: int | None) -> int | None:
-        """The data index of native bin ``bin_i`` (``None`` for ``None``; no range check)."""
+        """Return the data index of native bin ``bin_i`` (``None`` for ``None``; no range check)."""
         if bin_i is None:
             return None
         i = operator.index(bin_i)
         return i + sum(s.data_size - 1 for k, s in self.subbinnings.items() if k < i)
 
     def get_data_bin_index(self, data_i: int | None) -> int | None:
-        """The native bin holding data index ``data_i`` (``None`` for ``None``)."""
+        """Return the native bin holding data index ``data_i`` (``None`` for ``None``)."""
         if data_i is None:
             return None
         c = operator.index(data_i)
@@ -271,7 +274,7 @@ class Binning(Structured):
         return out
 
     def _data_indices(self, cols: Columns) -> np.ndarray:
-        """Data index of each event (-1 outside), recursing into subbinnings."""
+        """Find the data index of each event (-1 outside), recursing into subbinnings."""
         native = self._native_indices(cols)
         if not self.subbinnings:
             return native
@@ -304,16 +307,16 @@ class Binning(Structured):
         return self._single(self._native_indices(SingleEventColumns(event)))
 
     def get_event_data_index(self, event: Any) -> int | None:
-        """Data index of the event (descending into subbinnings), or ``None``."""
+        """Return the data index of the event (descending into subbinnings), or ``None``."""
         return self._single(self._data_indices(SingleEventColumns(event)))
 
     def get_event_bin(self, event: Any) -> Bin | None:
-        """The native bin containing the event, or ``None``."""
+        """Return the native bin containing the event, or ``None``."""
         i = self.get_event_bin_index(event)
         return None if i is None else self.bins[i]
 
     def get_subbins(self, data_index: int) -> tuple[Bin, ...]:
-        """The chain ``(bin, subbin, subsubbin, ...)`` holding ``data_index``."""
+        """Return the chain ``(bin, subbin, subsubbin, ...)`` holding ``data_index``."""
         i = self.get_data_bin_index(data_index)
         chain = (self.bins[i],)
         if i in self.subbinnings:
@@ -808,7 +811,7 @@ class Binning(Structured):
         return np.add.reduceat(arr, np.flatnonzero(starts), axis=0)
 
     def marginalize_subbinnings(self, bin_indices: Iterable[int] | None = None) -> Binning:
-        """A new binning without the listed subbinnings (default: all), contents summed."""
+        """Return a new binning without the listed subbinnings (default: all), contents summed."""
         if self.is_dummy():
             keys = list(self.subbinnings) if bin_indices is None else list(bin_indices)
             kept = {k: s.clone(dummy=True) for k, s in self.subbinnings.items() if k not in keys}
@@ -833,7 +836,7 @@ class Binning(Structured):
         return out
 
     def insert_subbinning(self, bin_index: int, binning: Binning) -> Binning:
-        """A new binning with ``binning`` (the object itself) as subbinning of ``bin_index``.
+        """Return a new binning with ``binning`` (the object itself) as subbinning of ``bin_index``.
 
         The bin's current content is replaced by the subbinning's content.
         """
@@ -863,7 +866,7 @@ class Binning(Structured):
         return self.clone()
 
     def _repr_html_(self) -> str:
-        """An HTML summary for notebooks: structure and totals (``repr`` stays eval-able)."""
+        """Summarise the structure and totals in HTML for notebooks (``repr`` stays eval-able)."""
         from remu._notebook import binning_html
 
         return binning_html(self)

@@ -330,6 +330,26 @@ class CartesianProductBin(Bin):
     **kwargs
         Passed to :class:`Bin`; ``phasespace`` defaults to the product of the
         constituents' phasespaces.
+
+    Examples
+    --------
+    The bins of a :class:`~remu.binning.CartesianProductBinning` are views of its
+    data, so they show later fillings:
+
+    >>> from remu.binning import CartesianProductBinning, LinearBinning
+    >>> x = LinearBinning("x", [0, 1, 2])
+    >>> y = LinearBinning("y", [0, 10, 20, 30])
+    >>> product = CartesianProductBinning([x, y])
+    >>> b = product.bins[4]
+    >>> b.data_indices, sorted(b.phasespace.variables)
+    ((1, 1), ['x', 'y'])
+    >>> {"x": 1.5, "y": 12} in b, {"x": 0.5, "y": 12} in b
+    (True, False)
+    >>> product.fill({"x": 1.5, "y": 12}, weight=3.0)
+    >>> float(b.value)
+    3.0
+    >>> b == CartesianProductBin([x, y], [1, 1])
+    True
     """
 
     yaml_tag = "!CartesianProductBin"
@@ -375,7 +395,7 @@ class CartesianProductBin(Bin):
         return inside
 
     def get_marginal_bins(self) -> tuple[Bin, ...]:
-        """The top-level bin of each constituent that holds this bin's data index."""
+        """Return the top-level bin of each constituent that holds this bin's data index."""
         return tuple(
             b.bins[b.get_data_bin_index(d)]
             for b, d in zip(self.binnings, self.data_indices, strict=False)

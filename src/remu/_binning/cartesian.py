@@ -109,7 +109,7 @@ class CartesianProductBinning(Binning):
         return tuple((i // s) % n for s, n in zip(self._strides, self.bins_shape, strict=False))
 
     def get_event_tuple(self, event: Any) -> tuple[int | None, ...]:
-        """The event's data index in each constituent."""
+        """Return the event's data index in each constituent."""
         return tuple(b.get_event_data_index(event) for b in self.binnings)
 
     def _native_indices(self, cols: Columns) -> np.ndarray:

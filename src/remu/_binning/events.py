@@ -44,7 +44,7 @@ class Columns:
         raise NotImplementedError
 
     def names(self) -> list[str]:
-        """The variable names available (for error messages)."""
+        """List the variable names available (for error messages)."""
         return []
 
     # ---------------------------------------------------------------------------------
@@ -54,13 +54,13 @@ class Columns:
         self._hidden = set() if keep_old else set(rename) - set(self._aliases)
 
     def missing(self, name: Any) -> MissingVariableError:
-        """The exception for a variable that is not in the data."""
+        """Make the exception for a variable that is not in the data."""
         available = ", ".join(str(n) for n in self.names())
         msg = f"event data has no variable {name!r} (available: {available})"
         return self.missing_error(msg)
 
     def column(self, name: Any) -> tuple[np.ndarray, np.ndarray | None]:
-        """The column and a mask of events lacking the variable (``None``: none lack it).
+        """Return the column and a mask of events lacking the variable (``None``: none lack it).
 
         Raises the missing-variable error only if every event lacks the variable.
         """
@@ -93,11 +93,11 @@ class Columns:
         return arr
 
     def missing_in_event(self, name: Any, i: int) -> MissingVariableError:
-        """The exception for a variable missing in some of the events."""
+        """Make the exception for a variable missing in some of the events."""
         return self.missing(name)
 
     def take(self, index: Any) -> Columns:
-        """The subset of events selected by ``index`` (a slice or an int array)."""
+        """Select the events at ``index`` (a slice or an int array)."""
         return _SubColumns(self, index)
 
     def row(self, i: int) -> _Row:

@@ -56,14 +56,14 @@ PARTIAL_CHUNK_SIZE = 12288
 
 
 def current_mapper() -> Any:
-    """The ``map``-like function currently set as ``remu.binning.mapper``."""
+    """Return the ``map``-like function currently set as ``remu.binning.mapper``."""
     return get_mapper("binning")
 
 
 def data_index_chunks(
     binning: Binning, cols: Columns, chunk_size: int = CHUNK_SIZE
 ) -> list[np.ndarray]:
-    """Data indices (int64, -1 outside) of all events, as a list of consecutive chunks."""
+    """Find the data indices (int64, -1 outside) of all events, as consecutive chunks."""
     n = cols.n
     mapper = current_mapper()
     if mapper is not map:
@@ -172,7 +172,7 @@ def accumulate_arrays(
 
 
 def data_arrays(binning: Binning) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """The binning's ``(values, entries, sumw2)`` storage, ``None`` for a dummy."""
+    """Return the binning's ``(values, entries, sumw2)`` storage, ``None`` for a dummy."""
     if binning.value_array is None:
         return None
     return binning.value_array, binning.entries_array, binning.sumw2_array
@@ -335,11 +335,11 @@ class FillPlan:
         self.binning = binning
 
     def histograms(self) -> list[Binning]:
-        """The binnings filled, in the order their ``raise_error`` checks run."""
+        """List the binnings filled, in the order their ``raise_error`` checks run."""
         return [self.binning]
 
     def labels(self) -> list[str]:
-        """The histograms' names in log messages, in the order of :meth:`histograms`."""
+        """Name the histograms in log messages, in the order of :meth:`histograms`."""
         return ["binning"]
 
     def tally(self, events: int, outside: Sequence[int]) -> None:
@@ -354,7 +354,7 @@ class FillPlan:
         report_fill(self.log_area, source, self.events_filled, self.labels(), outside, bulk=bulk)
 
     def required_variables(self) -> set[str] | None:
-        """The binning variables the look-ups read (``None``: not known)."""
+        """List the binning variables the look-ups read (``None``: not known)."""
         return self.binning._required_variables()
 
     def index_chunks(self, cols: Columns, chunk_size: int = CHUNK_SIZE) -> list[list[np.ndarray]]:
@@ -362,7 +362,7 @@ class FillPlan:
         return [data_index_chunks(self.binning, cols, chunk_size)]
 
     def structure(self) -> FillPlan:
-        """The same plan over structure-only copies of the binnings (small to send)."""
+        """Return the same plan over structure-only copies of the binnings (small to send)."""
         return type(self)(self.binning.clone(dummy=True))
 
     # -- filling ------------------------------------------------------------------------
@@ -390,7 +390,7 @@ class FillPlan:
         self.after_fill()
 
     def partial(self, cols: Columns, weight: Any) -> PartialFill:
-        """The sums of the events, from zero (what a worker computes)."""
+        """Sum the events into a partial fill, from zero (what a worker computes)."""
         w = normalise_weight(weight, cols.n)
         out = PartialFill([], [], [], [])
         index_chunks = self.index_chunks(cols, PARTIAL_CHUNK_SIZE)
@@ -403,7 +403,7 @@ class FillPlan:
         return out
 
     def empty_partial(self) -> PartialFill:
-        """The sums of no events."""
+        """Return the sums of no events."""
         sizes = [h.data_size for h in self.histograms()]
         return PartialFill(
             [np.zeros(n) for n in sizes],
@@ -442,10 +442,10 @@ class FillPlan:
         self.after_fill()
 
     def after_fill(self) -> None:
-        """Hook run after every fill (a response matrix refreshes its filled indices)."""
+        """Run after every fill (a response matrix refreshes its filled indices)."""
 
     def filled_copy(self, partial: PartialFill) -> Any:
-        """A new, empty copy of the filled object holding only ``partial``."""
+        """Make a new, empty copy of the filled object holding only ``partial``."""
         fresh = type(self)(self.binning.clone(dummy=False))
         fresh.binning.reset()
         fresh.add_partial(partial, raise_error=False)
@@ -462,7 +462,7 @@ def fill(
     compute: bool = True,
     progress: ProgressLike = False,
 ) -> Any:
-    """Implementation of :meth:`Binning.fill`."""
+    """Fill binnings: the implementation of :meth:`Binning.fill`."""
     if uses_dask(event, weight):
         from remu._sources.dask_fill import fill_from_dask
 

@@ -26,11 +26,12 @@ __all__ = ["LinearBinning", "check_edges", "merge_edges_along_axis"]
 
 
 def check_edges(variable: Any, bin_edges: Any, dtype: Any = float) -> np.ndarray:
-    """Bin edges as a 1-D array: numbers, at least two (one bin), strictly increasing,
-    no NaN (±inf allowed).
+    """Check bin edges and return them as a 1-D array.
 
-    Strings and booleans are refused rather than converted (``'1'`` is not an
-    edge), and messages show the edges shortened, however many there are.
+    The edges must be numbers, at least two (one bin), strictly increasing and not
+    NaN (±inf is allowed). Strings and booleans are refused rather than converted
+    (``'1'`` is not an edge), and messages show the edges shortened, however many
+    there are.
 
     Raises
     ------
@@ -203,7 +204,7 @@ class LinearBinning(Binning):
         return [row[ok].astype(int) for row, ok in zip(pairs, valid, strict=False)]
 
     def slice(self, start: int | None, stop: int | None, step: int | None = 1) -> LinearBinning:
-        """A new binning of the selected bins (Python slice semantics), contents kept.
+        """Return a new binning of the selected bins (Python slice semantics), contents kept.
 
         Subbinnings are summed into their bins first. With ``step != 1`` the new
         edges are the selected lower edges plus the last upper edge, as in ReMU:
@@ -251,7 +252,7 @@ class LinearBinning(Binning):
         include_upper: bool = False,
         flow: bool = True,
     ) -> LinearBinning:
-        """A filled binning from a 1-D ``hist.Hist``, boost-histogram or UHI histogram.
+        """Make a filled binning from a 1-D ``hist.Hist``, boost-histogram or UHI histogram.
 
         Parameters
         ----------

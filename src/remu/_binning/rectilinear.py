@@ -261,7 +261,7 @@ class RectilinearBinning(CartesianProductBinning):
         include_upper: bool = False,
         flow: bool = True,
     ) -> RectilinearBinning:
-        """A filled binning from a ``hist.Hist``, boost-histogram or UHI histogram.
+        """Make a filled binning from a ``hist.Hist``, boost-histogram or UHI histogram.
 
         Parameters
         ----------

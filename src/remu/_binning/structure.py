@@ -244,7 +244,7 @@ class Structured(RemuYAMLObject):
 
     @classmethod
     def _plan(cls) -> _Plan:
-        """The class's fields, arranged once (again if ``_fields`` was replaced)."""
+        """Arrange the class's fields once (again if ``_fields`` was replaced)."""
         plan: _Plan | None = cls.__dict__.get("_plan_of_fields")
         if plan is None or plan.fields is not cls._fields:
             plan = _Plan.of(cls._fields)
@@ -253,7 +253,7 @@ class Structured(RemuYAMLObject):
 
     # -- clone --------------------------------------------------------------------------
     def _structure_args(self) -> dict[str, Any]:
-        """The constructor arguments that rebuild the structure (no data)."""
+        """Return the constructor arguments that rebuild the structure (no data)."""
         return {name: make(read(self)) for name, read, make in self._plan().arguments}
 
     def _clone_args(self, dummy: bool = False) -> dict[str, Any]:
@@ -267,7 +267,7 @@ class Structured(RemuYAMLObject):
         return args
 
     def clone(self, **kwargs: Any) -> Any:
-        """A new object of the same type with copied data; ``kwargs`` override arguments.
+        """Return a new object of the same type with copied data; ``kwargs`` override arguments.
 
         ``clone(dummy=True)`` gives a structure-only copy; ``clone(dummy=False)`` of a
         dummy binning a zero-filled one.
@@ -278,7 +278,7 @@ class Structured(RemuYAMLObject):
 
     # -- YAML ---------------------------------------------------------------------------
     def _yaml_args(self) -> dict[str, Any]:
-        """The mapping YAML writes: the structural arguments, ``dummy: true`` for a dummy."""
+        """Return the mapping YAML writes: the structural arguments, ``dummy: true`` for a dummy."""
         if self._yaml_from_fields:
             args = {name: convert(read(self)) for name, read, convert in self._plan().yaml}
         else:

@@ -165,12 +165,12 @@ class BinningAxis:
         return slice(first, first + self._n_native)
 
     def _finite_in_native(self) -> slice:
-        """The finite bins among the binning's bins."""
+        """Return the finite bins among the binning's bins."""
         return slice(self._start, self._n_native - (1 if self.has_overflow_bin else 0))
 
 
 def grid_axes(binning: Any) -> tuple[BinningAxis, ...]:
-    """The axes of a grid binning, in the order of its (row-major) data layout.
+    """Return the axes of a grid binning, in the order of its (row-major) data layout.
 
     Parameters
     ----------
@@ -319,7 +319,7 @@ class GridHistogramMethods:
         return KIND_COUNT
 
     def values(self, flow: bool = False) -> NDArray[np.float64]:
-        """Sums of weights shaped like :attr:`axes` (UHI ``values``).
+        """Return the sums of weights shaped like :attr:`axes` (UHI ``values``).
 
         Parameters
         ----------
@@ -341,7 +341,7 @@ class GridHistogramMethods:
         return grid_array(self, "value_array", flow=flow)
 
     def variances(self, flow: bool = False) -> NDArray[np.float64]:
-        """Sums of squared weights (``sumw2``) shaped like :attr:`axes` (UHI ``variances``).
+        """Return the sums of squared weights shaped like :attr:`axes` (UHI ``variances``).
 
         Parameters
         ----------
@@ -382,7 +382,7 @@ class GridHistogramMethods:
         return effective_counts(self.values(flow), self.variances(flow))
 
     def to_hist(self) -> Any:
-        """This binning as a ``hist.Hist`` with ``Weight`` storage (``pip install 'remu[hist]'``).
+        """Convert to a ``hist.Hist`` with ``Weight`` storage (``pip install 'remu[hist]'``).
 
         Each variable becomes a ``hist.axis.Variable`` with the finite edges (named
         and labelled after the variable); open-ended outer bins become its flow bins,

@@ -1,4 +1,4 @@
-"""Event tables in CSV: reading them into structured arrays and filling binnings.
+r"""Event tables in CSV: reading them into structured arrays and filling binnings.
 
 The format: a header line of comma-separated column names (whitespace around a
 name is stripped; names are distinct and non-empty), then one line per event of
@@ -9,8 +9,8 @@ becomes a float64 field of a 1-D structured array named after its column.
 
 Two readers give the same array and the same errors. With pandas installed (the
 ``pandas`` extra), its C parser reads files of plain numbers (digits, signs,
-points, exponents, the letters of ``nan`` and ``inf``, spaces, ``\\n`` or
-``\\r\\n`` line ends, ASCII header); the shape of the file (one line per event, the
+points, exponents, the letters of ``nan`` and ``inf``, spaces, ``\n`` or
+``\r\n`` line ends, ASCII header); the shape of the file (one line per event, the
 right number of commas on each) is checked on the raw bytes first. Anything else
 (other characters, or a file pandas refuses) is read by the NumPy reader
 (:func:`numpy.loadtxt`, chunk by chunk), which also writes every error message,
@@ -62,7 +62,7 @@ _LOG = get_logger("binning")
 
 
 def _columns(header: str, name: str) -> list[str]:
-    """The column names of a header line, checked (shared by both readers)."""
+    """Check the column names of a header line (shared by both readers)."""
     columns = [c.strip() for c in header.rstrip("\r\n").split(",")]
     if len(set(columns)) != len(columns) or not all(columns):
         msg = f"{name}: the header must hold distinct, non-empty column names; got {columns}"
@@ -76,8 +76,10 @@ def _structured(data: np.ndarray, columns: list[str]) -> np.ndarray:
 
 
 def _loadtxt(lines: list[str]) -> np.ndarray:
-    """:func:`numpy.loadtxt` of comma-separated lines (blank lines are skipped, silently:
-    the caller finds them by the number of rows)."""
+    """Parse comma-separated lines with :func:`numpy.loadtxt`.
+
+    Blank lines are skipped silently: the caller finds them by the number of rows.
+    """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "loadtxt: input contained no data", UserWarning)
         return np.loadtxt(lines, delimiter=",", dtype=np.float64, ndmin=2, comments=None)
@@ -112,7 +114,7 @@ def _bad_line(filename: str, lines: list[str], first_line: int, ncols: int) -> V
 
 
 def _read_with_numpy(name: str, chunksize: int) -> np.ndarray:
-    """The NumPy reader: :func:`numpy.loadtxt` on blocks of ``chunksize`` lines."""
+    """Read with NumPy: :func:`numpy.loadtxt` on blocks of ``chunksize`` lines."""
     chunksize = max(int(chunksize), 1)
     with open(name, encoding="locale") as handle:
         try:
@@ -172,7 +174,7 @@ def _pandas_options(pandas: ModuleType) -> dict[str, Any]:
 
 
 def _read_with_pandas(pandas: ModuleType, name: str, raw: bytes) -> np.ndarray | None:
-    """The pandas reader, or None to leave the file to the NumPy reader.
+    """Read with pandas, or return None to leave the file to the NumPy reader.
 
     pandas takes the file only when every byte after the header is one of
     ``_PLAIN_BYTES``: that keeps out words pandas would read as numbers
@@ -225,7 +227,7 @@ def _read_with_pandas(pandas: ModuleType, name: str, raw: bytes) -> np.ndarray |
 
 
 def read_csv_file(filename: Any, chunksize: int = 10000) -> np.ndarray:
-    """Parse a CSV file into a 1-D structured array with one float64 field per column.
+    r"""Parse a CSV file into a 1-D structured array with one float64 field per column.
 
     Parameters
     ----------
@@ -252,7 +254,7 @@ def read_csv_file(filename: Any, chunksize: int = 10000) -> np.ndarray:
     >>> import os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "events.csv")
     >>> with open(path, "w") as f:
-    ...     _ = f.write("x, w\\n0.5, 2\\nnan, 1\\n")
+    ...     _ = f.write("x, w\n0.5, 2\nnan, 1\n")
     >>> read_csv_file(path)
     array([(0.5, 2.), (nan, 1.)], dtype=[('x', '<f8'), ('w', '<f8')])
     """
@@ -301,7 +303,7 @@ def fill_multiple_from_csv_file(
     log_area: str = "binning",
     **kwargs: Any,
 ) -> None:
-    """Implementation of :meth:`Binning.fill_multiple_from_csv_file`.
+    """Fill from CSV files: the implementation of :meth:`Binning.fill_multiple_from_csv_file`.
 
     ``labels`` name the binnings in log messages (default ``"binning"``, or
     ``"binning 1"``, ... for several), ``log_area`` the logger below ``remu``.

@@ -22,7 +22,7 @@ _READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile)
 
 
 def describe_source(source: object) -> str:
-    """The file name (quoted) of a path or file object, for messages."""
+    """Name a path or file object (quoted) for messages."""
     if isinstance(source, (str, os.PathLike)):
         return repr(os.fspath(source))
     return repr(getattr(source, "name", "<file object>"))

@@ -95,7 +95,7 @@ class ResponseArrays:
         return int(self.matrices.shape[0])
 
     def weights_or_ones(self) -> NDArray[np.float64]:
-        """The weights, ones where the file has none."""
+        """Return the weights, ones where the file has none."""
         if self.weights is None:
             return np.ones(self.n_variations)
         return self.weights

@@ -74,8 +74,11 @@ def node_location(node: Any) -> str:
 
 
 class _ExpansionLedger:
-    """What one loader has walked: the expanded size of every collection node seen, the
-    number of distinct nodes, and the total size of the nodes built so far."""
+    """What one loader has walked, to spot documents that aliases blow up.
+
+    The expanded size of every collection node seen, the number of distinct nodes,
+    and the total size of the nodes built so far.
+    """
 
     __slots__ = ("distinct", "nodes", "sizes", "work")
 
@@ -139,7 +142,7 @@ def _expanded_size(ledger: _ExpansionLedger, root: Any) -> int:
 
 
 def check_alias_expansion(loader: Any, node: Any) -> None:
-    """Refuse to build ``node`` when aliases blow the document up beyond reason.
+    r"""Refuse to build ``node`` when aliases blow the document up beyond reason.
 
     Called by every remu tag before its node is built. The loader keeps a ledger of
     the distinct nodes seen and of the expanded sizes of the nodes built so far;
@@ -161,10 +164,10 @@ def check_alias_expansion(loader: Any, node: Any) -> None:
     Examples
     --------
     >>> from remu import binning  # registers the tags
-    >>> bomb = "a: &a [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]\\n"
+    >>> bomb = "a: &a [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]\n"
     >>> for level in "bcdefg":
-    ...     bomb += f"{level}: &{level} [" + ", ".join([f"*{chr(ord(level) - 1)}"] * 10) + "]\\n"
-    >>> bomb += "h: !LinearBinning {variable: x, bin_edges: *g}\\n"
+    ...     bomb += f"{level}: &{level} [" + ", ".join([f"*{chr(ord(level) - 1)}"] * 10) + "]\n"
+    >>> bomb += "h: !LinearBinning {variable: x, bin_edges: *g}\n"
     >>> full_load(bomb)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -288,7 +291,7 @@ def full_load(stream: Any) -> Any:
 
 
 def full_load_all(stream: Any) -> Iterator[Any]:
-    """Load every YAML document of ``stream``, as :func:`yaml.full_load_all` does.
+    r"""Load every YAML document of ``stream``, as :func:`yaml.full_load_all` does.
 
     Parameters
     ----------
@@ -301,7 +304,7 @@ def full_load_all(stream: Any) -> Iterator[Any]:
 
     Examples
     --------
-    >>> list(full_load_all("a: 1\\n---\\nb: 2\\n"))
+    >>> list(full_load_all("a: 1\n---\nb: 2\n"))
     [{'a': 1}, {'b': 2}]
     """
     return yaml.load_all(stream, Loader=_loader())

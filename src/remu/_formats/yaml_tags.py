@@ -117,7 +117,7 @@ def _float_text(value: float) -> str:
 
 
 def _node(dumper: Any, value: Any) -> Any:
-    """The node PyYAML's ``represent_data`` would build, fast for plain values."""
+    """Build the node PyYAML's ``represent_data`` would build, fast for plain values."""
     kind = type(value)
     if kind is str:
         return yaml.ScalarNode(_STR, value)
@@ -148,7 +148,7 @@ def _cloned(value: Any) -> Any:
 
 
 def _dummy_bins_node(dumper: Any, bins: DummyBins) -> Any:
-    """The sequence of the bins' dummy clones, built without cloning where possible."""
+    """Build the sequence of the bins' dummy clones, without cloning where possible."""
     if dumper.default_flow_style is None:
         return dumper.represent_data(_cloned(bins))
     items = []
@@ -175,8 +175,11 @@ def sequence_node(dumper: Any, tag: str, sequence: list[Any]) -> Any:
 
 
 def _filled_sequence(dumper: Any, tag: str, items: list[Any], alias_key: Any) -> Any:
-    """A sequence node of the items' nodes, registered under ``alias_key`` first
-    (as PyYAML does, so that the object can refer to itself)."""
+    """Build a sequence node of the items' nodes.
+
+    The node is registered under ``alias_key`` first (as PyYAML does), so that the
+    object can refer to itself.
+    """
     node = yaml.SequenceNode(tag, [], flow_style=dumper.default_flow_style)
     if alias_key is not None:
         dumper.represented_objects[alias_key] = node

@@ -13,7 +13,7 @@ __all__ = ["emcee_initial_guess", "emcee_sampler"]
 
 
 def emcee_sampler(likelihood_calculator: Any, nwalkers: int | None = None, **kwargs: Any) -> Any:
-    """An ``emcee.EnsembleSampler`` of the calculator's parameters.
+    """Make an ``emcee.EnsembleSampler`` of the calculator's parameters.
 
     The log-probability is the calculator's log-likelihood: a flat prior inside
     the predictor's bounds, ``-inf`` outside. Where the fitting engine applies (a

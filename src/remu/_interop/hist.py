@@ -36,7 +36,7 @@ def _hist_module(feature: str) -> Any:
 
 
 def binning_to_hist(binning: Any) -> Any:
-    """A ``hist.Hist`` (``Weight`` storage) holding a grid binning's values and ``sumw2``.
+    """Make a ``hist.Hist`` (``Weight`` storage) of a grid binning's values and ``sumw2``.
 
     See ``LinearBinning.to_hist``; open-ended outer bins become flow bins.
     """
@@ -104,7 +104,7 @@ def _axis_edges(ax: Any, i: int, what: str) -> NDArray[np.float64]:
 
 
 def _axis_name(ax: Any) -> str:
-    """The name of a hist axis; a ROOT axis read by uproot has none, but its title."""
+    """Return the name of a hist axis; a ROOT axis read by uproot has none, but its title."""
     if hasattr(ax, "name"):
         # hist's default label ("Axis 0") is no variable name: only the name counts
         return str(ax.name or "")
@@ -260,7 +260,7 @@ def read_histogram(
 
 # --------------------------------------------------------------------- response matrices
 def _matrix_axis(hist: Any, binning: Any, name: str) -> Any:
-    """A Variable axis for a plain 1-D binning with finite edges, else data indices.
+    """Make a Variable axis for a plain 1-D binning with finite edges, else data indices.
 
     Open-ended bins would become flow bins, which plots do not show and which uproot
     drops when the other axis has none; so such binnings are numbered instead.
@@ -288,7 +288,7 @@ def response_to_hist(
     nuisance_indices: Any = None,
     impossible_indices: Any = None,
 ) -> Any:
-    """A 2-D ``hist.Hist`` (reco × truth) of a response matrix; see ``ResponseMatrix.to_hist``."""
+    """Make the 2-D ``hist.Hist`` (reco × truth) of ``ResponseMatrix.to_hist``."""
     if content not in _RESPONSE_CONTENTS:
         valid = ", ".join(repr(c) for c in _RESPONSE_CONTENTS)
         msg = f"ResponseMatrix.to_hist: content must be one of {valid}; got {content!r}"

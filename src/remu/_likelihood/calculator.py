@@ -232,7 +232,7 @@ class LikelihoodCalculator:
     def generate_toy_likelihood_calculators(
         self, parameters: ArrayLike, N: int = 1, *, rng: RNGLike = None, **kwargs: Any
     ) -> list[LikelihoodCalculator]:
-        """Calculators for toy data drawn from the prediction at ``parameters``.
+        """Make calculators for toy data drawn from the prediction at ``parameters``.
 
         Every toy first picks a systematic variation with probability proportional
         to its weight, then draws data around that prediction. All draws happen at
@@ -269,13 +269,13 @@ class LikelihoodCalculator:
         ]
 
     def _with_data(self, data: Any) -> LikelihoodCalculator:
-        """The same calculator for other (already valid) data, e.g. many toys at once."""
+        """Return the same calculator for other (already valid) data, e.g. many toys at once."""
         return LikelihoodCalculator._trusted(
             _toy_data_model(type(self.data_model), data), self.predictor, self.systematics
         )
 
     def fix_parameters(self, fix_values: ArrayLike) -> LikelihoodCalculator:
-        """Calculator with some parameters fixed.
+        """Return a calculator with some parameters fixed.
 
         Parameters
         ----------
@@ -313,7 +313,7 @@ class LikelihoodCalculator:
         )
 
     def compose(self, predictor: Any) -> LikelihoodCalculator:
-        """Calculator whose parameters are first passed through ``predictor``.
+        """Return a calculator whose parameters are first passed through ``predictor``.
 
         Parameters
         ----------

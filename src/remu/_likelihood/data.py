@@ -32,6 +32,36 @@ class DataModel:
     ``_engine_poisson`` tells the fitting engine that :meth:`log_likelihood` is the
     Poisson likelihood of integer counts; a subclass that overrides it without
     declaring ``_engine_poisson`` again is fitted without the engine.
+
+    Examples
+    --------
+    A model of Gaussian measurements with a known resolution:
+
+    >>> import numpy as np
+    >>> from remu.likelihood import DataModel, LikelihoodCalculator, TemplatePredictor
+    >>> class GaussianData(DataModel):
+    ...     sigma = 2.0
+    ...
+    ...     def log_likelihood(self, reco_vector):
+    ...         pulls = (self.data_vector - np.asarray(reco_vector)) / self.sigma
+    ...         return -0.5 * np.sum(pulls**2, axis=-1)
+    ...
+    ...     @classmethod
+    ...     def generate_toy_data(cls, reco_vector, size=None, *, rng=None):
+    ...         mu = np.asarray(reco_vector, dtype=float)
+    ...         shape = mu.shape if size is None else (*np.atleast_1d(size), *mu.shape)
+    ...         return np.random.default_rng(rng).normal(mu, cls.sigma, size=shape)
+    >>> data = GaussianData([10.0, 12.0])
+    >>> float(data.log_likelihood([10.0, 10.0]))
+    -0.5
+    >>> data([[11.0, 12.0], [8.0, 12.0]]).tolist()  # one value per expectation
+    [-0.125, -0.5]
+    >>> toy = GaussianData.generate_toy_data_model([10.0, 12.0], rng=42)
+    >>> type(toy).__name__, toy.data_vector.shape
+    ('GaussianData', (2,))
+    >>> calculator = LikelihoodCalculator(data, TemplatePredictor([[1.0, 1.0]]))
+    >>> float(calculator([11.0]))
+    -0.25
     """
 
     _engine_poisson: ClassVar[bool] = False

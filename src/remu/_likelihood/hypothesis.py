@@ -51,7 +51,7 @@ _LOG = get_logger("likelihood")
 
 
 def _mapper() -> Any:
-    """The user-replaceable ``remu.likelihood.mapper``, looked up at call time."""
+    """Return the user-replaceable ``remu.likelihood.mapper``, looked up at call time."""
     return get_mapper("likelihood")
 
 
@@ -64,7 +64,7 @@ _fit = seeded_fit
 
 
 def _statistic_fit(maximizer: Any, calculator: LikelihoodCalculator, seed: int) -> Any:
-    """The fit that gives the observed test statistic of a toy p-value.
+    """Make the fit that gives the observed test statistic of a toy p-value.
 
     It is computed as the toys' statistics are: with the engine settings of the
     maximizer's toy fits (``_toy_engine_settings``) where they differ from its
@@ -109,7 +109,7 @@ def _describe_values(values: Any) -> str:
 
 
 def _identity(test: str, calc: LikelihoodCalculator, *arrays: Any) -> str:
-    """The fingerprint of a test, compared when toy results are merged."""
+    """Return the fingerprint of a test, compared when toy results are merged."""
     digest = hashlib.blake2b(test.encode(), digest_size=16)
     digest.update(type(calc.predictor).__name__.encode())
     digest.update(str(getattr(calc.systematics, "__name__", type(calc.systematics))).encode())

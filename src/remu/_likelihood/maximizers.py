@@ -124,11 +124,11 @@ class LikelihoodMaximizer:
         )
 
     def _engine_settings(self, n_free: int) -> HopSettings | None:
-        """Settings of the fitting engine for ``n_free`` parameters; ``None`` (no engine)."""
+        """Return the fitting engine's settings for ``n_free`` parameters; ``None`` (no engine)."""
         return None
 
     def _toy_engine_settings(self, n_free: int) -> HopSettings | None:
-        """Settings of the engine for the maxima of toy p-values; default: those of every fit.
+        """Return the engine settings of the maxima of toy p-values; default: those of every fit.
 
         Toy p-values need only the maximum of each toy. A maximizer whose own fits
         give more (e.g. uncertainties) may still have its toys fitted by the engine,
@@ -213,7 +213,7 @@ class LikelihoodMaximizer:
     def _fit_without_engine(
         self, likelihood_calculator: Any, rng: RNGLike = None, **kwargs: Any
     ) -> optimize.OptimizeResult:
-        """The fit by :meth:`minimize` (also the fallback of the engine)."""
+        """Fit with :meth:`minimize` (also the fallback of the engine)."""
         fun = _NegativeLogLikelihood(likelihood_calculator)
         predictor = likelihood_calculator.predictor
         x0 = np.asarray(predictor.defaults, dtype=float)
@@ -270,7 +270,7 @@ class BasinHoppingMaximizer(LikelihoodMaximizer):
         self.kwargs = kwargs
 
     def _engine_settings(self, n_free: int) -> HopSettings | None:
-        """The engine's settings from the constructor options, if it can honour them."""
+        """Return the engine's settings from the constructor options, if it can honour them."""
         return HopSettings.from_options(getattr(self, "kwargs", {}), n_free)
 
     def minimize(

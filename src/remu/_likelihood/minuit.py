@@ -160,7 +160,7 @@ class MinuitMaximizer(LikelihoodMaximizer):
         )
 
     def _toy_engine_settings(self, n_free: int) -> HopSettings | None:
-        """The engine's default basin hopping for the toys, unless ``toy_fits="minuit"``."""
+        """Return the engine's default basin hopping for the toys, unless ``toy_fits="minuit"``."""
         if self.toy_fits != "engine":
             return None
         return HopSettings.from_options({}, n_free)

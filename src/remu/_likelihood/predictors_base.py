@@ -70,7 +70,7 @@ def _is_integer_index(index: object) -> bool:
 
 
 def _common_systematics(counts: Sequence[int], owner: object) -> int:
-    """Number of systematics of a ``"same"`` combination; parts with one systematic broadcast."""
+    """Count the systematics of a ``"same"`` combination; parts with one systematic broadcast."""
     distinct = {c for c in counts if c != 1}
     if len(distinct) > 1:
         msg = (
@@ -146,7 +146,7 @@ class Predictor:
         reset_stale_hooks(cls, "_linear_form", _LINEAR_FORM_BEHAVIOUR, Predictor._linear_form)
 
     def _linear_form(self) -> LinearForm | None:
-        """The prediction as ``A[s] @ x + c[s]``, for the fitting engine; ``None`` here.
+        """Return the prediction as ``A[s] @ x + c[s]``, for the fitting engine; ``None`` here.
 
         Linear predictors return ``(A, c)`` with shapes ``(S | 1, n_outputs,
         n_parameters)`` and ``(S | 1, n_outputs)``; fits then use exact derivatives.
@@ -194,7 +194,7 @@ class Predictor:
         raise NotImplementedError(msg)
 
     def fix_parameters(self, fix_values: Sequence[float | None]) -> Predictor:
-        """A predictor with some parameters fixed.
+        """Return a predictor with some parameters fixed.
 
         Parameters
         ----------
@@ -208,7 +208,7 @@ class Predictor:
         return FixedParameterPredictor(self, fix_values)
 
     def compose(self, other: Predictor) -> Predictor:
-        """The composition ``self(other(parameters))``.
+        """Return the composition ``self(other(parameters))``.
 
         Parameters
         ----------
@@ -361,7 +361,7 @@ class SummedPredictor(Predictor):
         self.combine_systematics = combine_systematics
 
     def prediction(self, parameters: ArrayLike, systematics_index: Any = _SLICE) -> Prediction:
-        """Summed predictions; see :meth:`Predictor.prediction`."""
+        """Sum the predictions; see :meth:`Predictor.prediction`."""
         params = _parameters(parameters, _n_parameters(self), self)
         factors = self.scale_factors
         if factors is None:
@@ -562,7 +562,7 @@ class FixedParameterPredictor(Predictor):
         return np.insert(params, self.insert_indices, self.insert_values, axis=-1)
 
     def _linear_form(self) -> LinearForm | None:
-        """The wrapped predictor's linear form with the fixed parameters folded in."""
+        """Return the wrapped predictor's linear form with the fixed parameters folded in."""
         inner = self.predictor._linear_form()
         if inner is None:
             return None

@@ -146,7 +146,7 @@ class LinearEinsumPredictor(Predictor):
         return len(self.defaults)
 
     def _linear_form(self) -> LinearForm | None:
-        """``(A, c)`` from the contraction with every unit vector (for the fitting engine).
+        """Return ``(A, c)`` from the contraction with every unit vector (for the fitting engine).
 
         ``None`` when the parameters are not the predictor's ``defaults`` or ``A``
         would exceed ``2**24`` numbers.
@@ -260,7 +260,7 @@ class MatrixPredictor(LinearEinsumPredictor):
         )
 
     def _columns(self, parameters: ArrayLike) -> NDArray[Any]:
-        """The parameters multiplying the matrix columns, shape ``(..., n_columns)``."""
+        """Return the parameters multiplying the matrix columns, shape ``(..., n_columns)``."""
         n_columns = self.matrices.shape[-1]
         if _is_full_slice(self.sparse_indices):
             return _parameters(parameters, n_columns, self)
@@ -308,7 +308,7 @@ class MatrixPredictor(LinearEinsumPredictor):
         return _finish(out, weights, drop)
 
     def _linear_form(self) -> LinearForm | None:
-        """``(A, c)`` with the matrix columns scattered onto their parameters."""
+        """Return ``(A, c)`` with the matrix columns scattered onto their parameters."""
         matrices = np.asarray(self.coefficients, dtype=float)
         n_columns = matrices.shape[-1]
         n_free = len(self.defaults)
@@ -553,7 +553,7 @@ class FixedParameterMatrixPredictor(MatrixPredictor, FixedParameterPredictor):
 
 
 def _free_columns(predictor: MatrixPredictor, free: NDArray[np.bool_]) -> tuple[NDArray[Any], Any]:
-    """The matrix columns of the free parameters, and the parameters they belong to.
+    """Return the matrix columns of the free parameters, and the parameters they belong to.
 
     A dense matrix has one column per parameter: the free ones stay. The columns of
     a sparse matrix belong to the parameters ``sparse_indices`` (any order, repeats

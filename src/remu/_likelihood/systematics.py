@@ -29,6 +29,23 @@ class SystematicsConsumer:
     derivatives. It is ``None`` (the engine does not apply) unless a class declares
     it; a subclass that overrides ``consume_axis`` without declaring it again gets
     ``None``.
+
+    Examples
+    --------
+    A conservative strategy that keeps the worst systematic variation:
+
+    >>> import numpy as np
+    >>> from remu.likelihood import LikelihoodCalculator, PoissonData, TemplatePredictor
+    >>> class WorstVariation(SystematicsConsumer):
+    ...     @staticmethod
+    ...     def consume_axis(log_likelihood, weights=None):
+    ...         return np.min(log_likelihood, axis=-1)
+    >>> WorstVariation.consume_axis(np.array([[-1.0, -2.0], [-4.0, -3.0]]))
+    array([-2., -4.])
+    >>> predictor = TemplatePredictor([[[1.0, 2.0]], [[1.5, 2.5]]])  # two variations
+    >>> calculator = LikelihoodCalculator(PoissonData([1, 2]), predictor, WorstVariation())
+    >>> round(float(calculator([1.0])), 4)
+    -2.4551
     """
 
     _engine_kind: ClassVar[str | None] = None

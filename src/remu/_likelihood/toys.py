@@ -110,12 +110,12 @@ def child(sequence: np.random.SeedSequence, index: int) -> np.random.SeedSequenc
 
 
 def seed_of(sequence: np.random.SeedSequence) -> int:
-    """An integer seed (``0 <= seed < 2**63``) from a seed sequence."""
+    """Draw an integer seed (``0 <= seed < 2**63``) from a seed sequence."""
     return int(sequence.generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
 def root_sequence(gen: np.random.Generator) -> np.random.SeedSequence:
-    """The root of the toys' random streams, drawn from the caller's generator (128 bits)."""
+    """Draw the root of the toys' random streams from the caller's generator (128 bits)."""
     return np.random.SeedSequence([int(v) for v in gen.integers(0, 2**63 - 1, size=2)])
 
 
@@ -128,7 +128,7 @@ class Block(NamedTuple):
 
 
 def plan_blocks(n_toys: int, block_size: int, root: np.random.SeedSequence) -> list[Block]:
-    """The blocks of ``n_toys`` toys: ``block_size`` each, the last one the rest.
+    """Split ``n_toys`` toys into blocks: ``block_size`` each, the last one the rest.
 
     Examples
     --------
@@ -160,7 +160,7 @@ def seeded_fit(maximizer: Any, calculator: LikelihoodCalculator, seed: int) -> A
 
 
 def toy_engine_settings(maximizer: Any, n_free: int) -> Any:
-    """The engine settings of the maximizer's toy fits (``_toy_engine_settings``), or ``None``."""
+    """Return the engine settings of the maximizer's toy fits (its hook), or ``None``."""
     hook = getattr(maximizer, "_toy_engine_settings", None)
     if hook is None:
         return engine_settings(maximizer, n_free)
@@ -192,7 +192,7 @@ class ToySource:
         calculator._generate_toy_data(parameters, 0, np.random.default_rng(0), **kwargs)
 
     def draw(self, block: Block) -> Any:
-        """The toy data of ``block``, shape ``(block.size, n_bins)``."""
+        """Draw the toy data of ``block``, shape ``(block.size, n_bins)``."""
         gen = np.random.default_rng(child(block.seed, 0))
         return self.calculator._generate_toy_data(self.parameters, block.size, gen, **self.kwargs)
 
@@ -213,7 +213,7 @@ class Evaluator:
         self.kwargs = kwargs
 
     def fit_block(self, counts: Any, sequence: np.random.SeedSequence) -> ToyValues:
-        """The log-likelihood of every toy of a block."""
+        """Compute the log-likelihood of every toy of a block."""
         values = toy_log_likelihoods(self.calculator, counts, self.parameters, **self.kwargs)
         return ToyValues(np.asarray(values, dtype=float), 0)
 
@@ -230,7 +230,7 @@ class EngineFitter:
         self.fit = fit
 
     def fit_block(self, counts: Any, sequence: np.random.SeedSequence) -> ToyValues:
-        """The maxima of a block's toys, the basin hopping seeded by ``sequence``."""
+        """Fit the maxima of a block's toys, the basin hopping seeded by ``sequence``."""
         return self((counts, seed_of(sequence)))
 
     def __call__(self, item: tuple[Any, int]) -> ToyValues:
@@ -239,7 +239,7 @@ class EngineFitter:
         return ToyValues(values, refits)
 
     def items(self, blocks: Sequence[Block], counts: Iterable[Any], stream: int) -> Iterator[Any]:
-        """The mapper's items: one per block."""
+        """Return the mapper's items: one per block."""
         for block, data in zip(blocks, counts, strict=True):
             yield data, seed_of(child(block.seed, stream))
 
@@ -263,12 +263,12 @@ class PerToyFitter:
         self.maximizer = maximizer
 
     def fit_one(self, counts: Any, seed: int) -> float:
-        """The maximum of one toy."""
+        """Fit the maximum of one toy."""
         calc = self.calculator._with_data(counts)
         return float(seeded_fit(self.maximizer, calc, seed).log_likelihood)
 
     def fit_block(self, counts: Any, sequence: np.random.SeedSequence) -> ToyValues:
-        """The maxima of a block's toys, one fit each."""
+        """Fit the maxima of a block's toys, one fit each."""
         values = [self.fit_one(data, seed_of(child(sequence, j))) for j, data in enumerate(counts)]
         return ToyValues(np.array(values, dtype=float), 0)
 
@@ -277,7 +277,7 @@ class PerToyFitter:
         return self.fit_one(counts, seed)
 
     def items(self, blocks: Sequence[Block], counts: Iterable[Any], stream: int) -> Iterator[Any]:
-        """The mapper's items: one per toy."""
+        """Return the mapper's items: one per toy."""
         for block, data in zip(blocks, counts, strict=True):
             sequence = child(block.seed, stream)
             for j, toy in enumerate(data):
@@ -325,7 +325,7 @@ class BlockJob:
         self.errstate = errstate
 
     def block(self, block: Block, counts: Any = None) -> ToyValues:
-        """The statistics of one block (its toys drawn unless given)."""
+        """Compute the statistics of one block (its toys drawn unless given)."""
         with np.errstate(**self.errstate):
             data = self.source.draw(block) if counts is None else counts
             parts = [
@@ -361,7 +361,7 @@ def _distributed_client_class() -> Any:
 
 
 def check_executor(executor: Any) -> str | None:
-    """The kind of ``executor``: ``None``, ``"threads"``, ``"processes"`` or ``"distributed"``.
+    """Tell the kind of ``executor``: ``None``, ``"threads"``, ``"processes"`` or ``"distributed"``.
 
     Raises
     ------
@@ -394,13 +394,13 @@ def _workers(executor: Any, kind: str) -> int:
 
 
 def _run_pickled(payload: bytes, blocks: Sequence[Block]) -> list[ToyValues]:
-    """A task of a process executor: the job arrives pickled once, as bytes."""
+    """Run a task of a process executor: the job arrives pickled once, as bytes."""
     job = pickle.loads(payload)  # bytes pickled by this very module
     return job(blocks)  # type: ignore[no-any-return]
 
 
 def _run_job(job: BlockJob, blocks: Sequence[Block]) -> list[ToyValues]:
-    """A task of a thread executor or a Dask cluster."""
+    """Run a task of a thread executor or a Dask cluster."""
     return job(blocks)
 
 
@@ -529,7 +529,7 @@ class _Counter:
 
 
 def _with_mapper(job: BlockJob, run: ToyRun, mapper: Any, bar: Any) -> ToyValues:
-    """The toys of ``run`` in the calling process, fits through ``mapper``."""
+    """Run the toys of ``run`` in the calling process, fits through ``mapper``."""
     bar = _Counter(bar)
     fitters = job.fitters
     blocks = run.blocks
@@ -576,7 +576,7 @@ def _with_mapper(job: BlockJob, run: ToyRun, mapper: Any, bar: Any) -> ToyValues
 
 
 def _canonical(job: BlockJob, keep: Sequence[Any]) -> BlockJob:
-    """An unpickled copy of the job, sharing the objects in ``keep`` (the maximizer).
+    """Return an unpickled copy of the job, sharing the objects in ``keep`` (the maximizer).
 
     The maximizer stays the very object (a stateful maximizer in this process sees
     its fits, as with ReMU); everything else -- calculators, predictors and the
@@ -606,7 +606,7 @@ def _canonical(job: BlockJob, keep: Sequence[Any]) -> BlockJob:
 def run_toys(
     runs: list[ToyRun], *, executor: Any, mapper: Any, bar: Any, keep: Sequence[Any] = ()
 ) -> list[ToyValues]:
-    """The toys' statistics of every run: on the executor, or here and through ``mapper``.
+    """Compute the toys' statistics of every run: on the executor, or here and through ``mapper``.
 
     Parameters
     ----------

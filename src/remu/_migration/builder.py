@@ -241,7 +241,7 @@ class ResponseMatrixArrayBuilder:
     def get_mean_response_matrices_as_ndarray(
         self,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """The posterior mean matrix of every added matrix, and the weights.
+        """Return the posterior mean matrix of every added matrix, and the weights.
 
         Returns
         -------

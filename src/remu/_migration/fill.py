@@ -92,7 +92,7 @@ class ResponsePlan(FillPlan):
 
     @classmethod
     def of(cls, matrix: ResponseMatrix) -> ResponsePlan:
-        """The plan filling ``matrix`` in place."""
+        """Make the plan that fills ``matrix`` in place."""
         return cls(matrix.truth_binning, matrix.reco_binning, matrix.response_binning, matrix)
 
     log_area = "migration"
@@ -164,7 +164,7 @@ def fill_matrix(
     compute: bool = True,
     progress: ProgressLike = False,
 ) -> Any:
-    """Implementation of :meth:`ResponseMatrix.fill`."""
+    """Fill a response matrix: the implementation of :meth:`ResponseMatrix.fill`."""
     plan = ResponsePlan.of(matrix)
     if uses_dask(event, weight):
         from remu._sources.dask_fill import fill_from_dask

@@ -168,7 +168,7 @@ def _wrap_subbinning(binning: Binning, i_bin: int, sub: Suggestion) -> Suggestio
 
 
 def _checked_data_index(binning: Binning, data_index: int | None) -> int:
-    """The data index to merge: the given one (checked) or the first with fewest entries."""
+    """Return the data index to merge: the given one (checked) or the first with fewest entries."""
     if data_index is None:
         return int(np.argmin(binning.get_entries_as_ndarray()))
     index = operator.index(data_index)  # TypeError for non-integers
@@ -243,7 +243,7 @@ def merge_suggestions(binning: Binning, data_index: int | None = None) -> list[S
 
 
 def _partial_matrix(response_matrix: ResponseMatrix, indices: list[int]) -> ResponseMatrix:
-    """A matrix holding only the truth columns ``indices`` of ``response_matrix``."""
+    """Return a matrix holding only the truth columns ``indices`` of ``response_matrix``."""
     from remu._binning.linear import LinearBinning
 
     from .response import ResponseMatrix

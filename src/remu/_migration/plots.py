@@ -55,7 +55,7 @@ _PLOT_DEFAULTS: dict[str, Any] = {"hatch": None, "density": False}
 
 @cache
 def response_plotter_class() -> type[CartesianProductBinningPlotter]:
-    """The plotter class of a response binning: "Reco Bin #" against "Truth Bin #".
+    """Return the plotter class of a response binning: "Reco Bin #" against "Truth Bin #".
 
     Created on first use, so that importing :mod:`remu.matrix_utils` does not
     import Matplotlib.
@@ -93,7 +93,7 @@ def response_plotter_class() -> type[CartesianProductBinningPlotter]:
 
 
 def _truth_plotter(truth_binning: Binning) -> ArrayPlotter:
-    """The plotter of per-truth-bin numbers.
+    """Make the plotter of per-truth-bin numbers.
 
     The plotter that suits the binning, unless it has sub-binnings: projecting
     them out would mix bins of different sub-binnings, so those are plotted
@@ -134,7 +134,7 @@ def _draw_layers(
 
 
 def _layer_keywords(own: dict[str, Any], common: dict[str, Any], caller: str) -> dict[str, Any]:
-    """The keywords of a layer that sets ``own`` itself, beside the ``common`` ones.
+    """Return the keywords of a layer that sets ``own`` itself, beside the ``common`` ones.
 
     A keyword in both is an error, as for a function called with the same
     keyword twice: the layer's own settings are what make it that layer.

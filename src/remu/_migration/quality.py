@@ -1,4 +1,4 @@
-"""Do two response matrices describe the same detector? (``matrix_utils`` checks)
+"""Whether two response matrices describe the same detector (``matrix_utils`` checks).
 
 Two response matrices built from different simulations (say, two physics
 models) should agree within their statistical uncertainties if the detector

@@ -91,7 +91,7 @@ _LAYOUT = (
 
 
 def _array_getter(histogram: str, quantity: str) -> Callable[..., NDArray[Any]]:
-    """The method ``get_<histogram>_<quantity>_as_ndarray`` of :class:`ResponseMatrix`.
+    """Make the method ``get_<histogram>_<quantity>_as_ndarray`` of :class:`ResponseMatrix`.
 
     It returns the binning's ``get_<quantity>_as_ndarray(shape=None, indices=None)``
     of the ``<histogram>_binning`` (a copy).
@@ -114,7 +114,7 @@ def _array_getter(histogram: str, quantity: str) -> Callable[..., NDArray[Any]]:
 
 
 def _array_setter(histogram: str, quantity: str) -> Callable[[ResponseMatrix, ArrayLike], None]:
-    """The method ``set_<histogram>_<quantity>_from_ndarray`` of :class:`ResponseMatrix`.
+    """Make the method ``set_<histogram>_<quantity>_from_ndarray`` of :class:`ResponseMatrix`.
 
     It checks the number of elements (and, for entries, that none is negative) and
     writes them into the ``<histogram>_binning``. Only the truth entries setter
@@ -147,7 +147,7 @@ def _array_setter(histogram: str, quantity: str) -> Callable[[ResponseMatrix, Ar
 
 
 def _named(function: _F, name: str, doc: str, returns: str) -> _F:
-    """``function`` as the method ``ResponseMatrix.<name>``, documented by ``doc``."""
+    """Name ``function`` as the method ``ResponseMatrix.<name>``, documented by ``doc``."""
     function.__name__ = name
     function.__qualname__ = f"ResponseMatrix.{name}"
     function.__doc__ = doc
@@ -981,7 +981,7 @@ class ResponseMatrix:
         nuisance_indices: Iterable[int] | None = None,
         impossible_indices: Iterable[int] | None = None,
     ) -> Any:
-        """The matrix as a 2-D ``hist.Hist``, reco × truth (``pip install 'remu[hist]'``).
+        """Convert to a 2-D ``hist.Hist``, reco × truth (``pip install 'remu[hist]'``).
 
         Element ``[i, j]`` is reco data index ``i``, truth data index ``j``, as in
         :meth:`get_mean_response_matrix_as_ndarray`; the axes are named ``"reco"`` and
@@ -1042,7 +1042,7 @@ class ResponseMatrix:
         return response_repr(self)
 
     def _repr_html_(self) -> str:
-        """An HTML summary for notebooks: totals, special indices and both binnings."""
+        """Summarise the matrix in HTML for notebooks: totals, special indices and both binnings."""
         from remu._notebook import response_html
 
         return response_html(self)

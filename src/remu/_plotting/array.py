@@ -278,7 +278,7 @@ class ArrayPlotter(Plotter):
         return f"{np.shape(self.array)}"
 
     def _conform(self, a: NDArray[Any]) -> NDArray[Any]:
-        """Hook for subclasses: bring an input array to the reference layout."""
+        """Bring an input array to the reference layout (a hook for subclasses)."""
         return a
 
     def _shape_error(self, got: tuple[int, ...]) -> TypeError:
@@ -299,7 +299,7 @@ class ArrayPlotter(Plotter):
         return arr
 
     def _get_arrays(self, arrays: ArrayLike | None) -> NDArray[Any]:
-        """A stack ``(n_stack, *reference shape)`` from one array or a sequence of arrays."""
+        """Make a stack ``(n_stack, *reference shape)`` from one array or a sequence of arrays."""
         if arrays is None:
             stack = np.asarray(self.array)[np.newaxis]
         else:
@@ -345,7 +345,7 @@ class ArrayPlotter(Plotter):
         return np.arange(i_min, i_max + 1, dtype=float) - 0.5
 
     def get_axis_label(self) -> str:
-        """The x-axis label: ``"Bin #"``."""
+        """Return the x-axis label: ``"Bin #"``."""
         return "Bin #"
 
     def _next_style(self, kwargs: dict[str, Any]) -> tuple[Any, Any]:

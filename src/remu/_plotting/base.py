@@ -109,7 +109,7 @@ def _output_path_and_format(
 
 
 class Plotter:
-    """Base class of all plotters: owns one figure, cycles colours and hatches.
+    r"""Base class of all plotters: owns one figure, cycles colours and hatches.
 
     Parameters
     ----------
@@ -126,13 +126,36 @@ class Plotter:
     color : itertools.cycle
         Colours ``"C0"`` ... ``"C9"`` for the next layers.
     hatch : itertools.cycle
-        Hatches ``"//"``, ``"\\\\"``, ``"O"``, ``"*"`` for the next layers.
+        Hatches ``"//"``, ``"\\"``, ``"O"``, ``"*"`` for the next layers.
 
     Notes
     -----
     When the plotter is garbage-collected its figure is closed in pyplot (if
     pyplot manages it). Keep a reference to the plotter, or to the figure,
     as long as you need it.
+
+    Examples
+    --------
+    A plotter of plain lines, one colour per layer:
+
+    >>> import os
+    >>> import tempfile
+    >>> class LinePlotter(Plotter):
+    ...     def plot_line(self, y, **kwargs):
+    ...         fig, axes = self.subplots(squeeze=False)
+    ...         axes[0, 0].plot(y, color=next(self.color), **kwargs)
+    >>> pltr = LinePlotter()
+    >>> pltr.figax is None
+    True
+    >>> pltr.plot_line([1, 3, 2])
+    >>> pltr.plot_line([2, 2, 1])
+    >>> [line.get_color() for line in pltr.figax[1][0, 0].lines]
+    ['C0', 'C1']
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     pltr.savefig(os.path.join(folder, "lines.png"))
+    ...     os.listdir(folder)
+    ['lines.png']
+    >>> del pltr  # closes the figure in pyplot, if pyplot manages it
     """
 
     def __init__(self, figax: tuple[Figure, np.ndarray] | None = None) -> None:

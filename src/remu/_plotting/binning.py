@@ -59,7 +59,7 @@ def finite_bin_edges(bin_edges: ArrayLike) -> NDArray[np.float64]:
 
 
 def bin_data_starts(binning: Any) -> NDArray[np.intp]:
-    """Data index of every (native) bin of ``binning``.
+    """Return the data index of every (native) bin of ``binning``.
 
     Equivalent to ``[binning.get_bin_data_index(i) for i in range(binning.nbins)]``
     but computed with one cumulative sum over the subbinning sizes.
@@ -254,5 +254,5 @@ class LinearBinningPlotter(BinningPlotter):
         return finite_bin_edges(self.binning.bin_edges[i_min : i_max + 1])
 
     def get_axis_label(self) -> str:
-        """The x-axis label: the binning's variable."""
+        """Return the x-axis label: the binning's variable."""
         return str(self.binning.variable)

@@ -18,7 +18,7 @@ __all__ = ["get_plotter"]
 
 @functools.cache
 def _plotter_for() -> Callable[..., Plotter]:
-    """A :func:`functools.singledispatch` function from object type to plotter.
+    """Choose the plotter of an object by its type (a :func:`functools.singledispatch` function).
 
     Each plotter is registered for the class it draws; an object gets the plotter of
     the nearest class in its method resolution order, so a subclass of

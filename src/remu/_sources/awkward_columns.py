@@ -163,7 +163,7 @@ def flat_columns(
 
 
 def rename_fields(array: Any, rename: Mapping[str, str] | None) -> Any:
-    """The record array with fields renamed (input name -> binning variable name).
+    """Rename the fields of the record array (input name -> binning variable name).
 
     As for structured arrays, the old names are gone; names not in the array are
     ignored.
@@ -183,7 +183,7 @@ def awkward_partial(
     names: list[str] | None,
     index: int,
 ) -> Any:
-    """The partial fill of one awkward partition (a task of a Dask fill)."""
+    """Compute the partial fill of one awkward partition (a task of a Dask fill)."""
     from remu._binning.events import DictColumns
 
     if len(array) == 0:

@@ -51,7 +51,7 @@ _WEIGHT = "__remu_weight__"
 
 
 def input_names(plan: FillPlan, rename: Mapping[Any, Any] | None) -> list[Any] | None:
-    """The input names (columns, keys, fields) the plan reads, ``None`` if not known.
+    """Return the input names (columns, keys, fields) the plan reads, ``None`` if not known.
 
     ``rename`` maps input names to binning variable names, as in ``fill``.
     """
@@ -67,7 +67,7 @@ def _sum_partials(*parts: PartialFill) -> PartialFill:
 
 
 def tree_sum(dask: Any, blocks: list[Any], plan: FillPlan, split_every: int = SPLIT_EVERY) -> Any:
-    """A delayed sum of delayed partial fills, ``split_every`` at a time."""
+    """Sum delayed partial fills in a delayed tree, ``split_every`` at a time."""
     if not blocks:
         return dask.delayed(plan.empty_partial)()
     split_every = max(int(split_every), 2)
@@ -158,7 +158,7 @@ def _frame_blocks(
 
 
 def _as_blocks(da: Any, value: Any, chunks: tuple[Any, ...], name: Any) -> list[Any]:
-    """The blocks of one event variable (or the weights), chunked like the events."""
+    """Return the blocks of one event variable (or the weights), chunked like the events."""
     if not is_dask_collection(value):
         value = da.from_array(np.asarray(value), chunks=(chunks,))
     if value.ndim != 1:
@@ -290,7 +290,7 @@ def _filled_copy(plan: FillPlan, partial: PartialFill, raise_error: bool) -> Any
 
 
 def _distributed_client(dask: Any) -> Any:
-    """The ``distributed.Client`` Dask currently computes on, or ``None``."""
+    """Return the ``distributed.Client`` Dask currently computes on, or ``None``."""
     distributed = sys.modules.get("distributed")
     if distributed is None:
         return None

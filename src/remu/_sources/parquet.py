@@ -115,7 +115,7 @@ class ParquetSource:
         return os.path.abspath(path)
 
     def dataset(self) -> Any:
-        """The ``pyarrow.dataset.Dataset`` of the files (only their schema is read)."""
+        """Open the ``pyarrow.dataset.Dataset`` of the files (only their schema is read)."""
         ds = optional_import("pyarrow.dataset", feature="reading Parquet files")
         data = ds.dataset(
             self.paths, format="parquet", partitioning="hive" if self.is_directory else None
@@ -129,7 +129,7 @@ class ParquetSource:
 def _columns(
     plan: FillPlan, rename: Mapping[str, str] | None, weightfield: str | None
 ) -> tuple[list[str] | None, str | None]:
-    """The columns to read (``None``: all) and the weight column's name in the files."""
+    """Return the columns to read (``None``: all) and the weight column's name in the files."""
     names = input_names(plan, rename)
     weight_column = None
     if weightfield is not None:

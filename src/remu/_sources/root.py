@@ -82,7 +82,7 @@ class RootChunks:
             self.flatten = names | {self.rename[n] for n in names if n in self.rename}
 
     def branches(self, extra: Iterable[str] | None) -> list[str] | None:
-        """The branch names to read (``None``: all)."""
+        """Return the branch names to read (``None``: all)."""
         if self.variables is None:
             return None
         source = {new: old for old, new in self.rename.items()}
@@ -93,7 +93,7 @@ class RootChunks:
         return sorted(names)
 
     def columns(self, chunk: Any, where: str) -> tuple[DictColumns, Any] | None:
-        """The chunk's events as columns and their weights (``None``: no event left)."""
+        """Return the chunk's events as columns and their weights (``None``: no event left)."""
         chunk = rename_fields(chunk, self.rename)
         if self.cut_function is not None:
             chunk = self.cut_function(chunk)
@@ -110,7 +110,7 @@ class RootChunks:
         return DictColumns(columns), weight
 
     def partial(self, plan: FillPlan, chunk: Any, where: str) -> PartialFill:
-        """The partial fill of one chunk (a task of a Dask fill)."""
+        """Compute the partial fill of one chunk (a task of a Dask fill)."""
         converted = self.columns(chunk, where)
         if converted is None:
             return plan.empty_partial()
@@ -183,7 +183,7 @@ def _where(report: Any) -> str:
 
 
 def _entries(uproot: Any, files: Any, log: logging.Logger) -> int | None:
-    """The entries of all trees (``None`` if uproot cannot count them); logs empty trees."""
+    """Count the entries of all trees (``None`` if uproot cannot count them); log empty trees."""
     try:
         counts = list(uproot.num_entries(files))
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
@@ -214,7 +214,7 @@ def fill_from_root(
     progress: ProgressLike = False,
     **uproot_options: Any,
 ) -> Any:
-    """Implementation of ``fill_from_root`` of binnings and response matrices."""
+    """Fill from ROOT files: ``fill_from_root`` of binnings and response matrices."""
     uproot = optional_import("uproot", feature="reading ROOT files")
     log = get_logger(plan.log_area)
     source = f"ROOT files {_describe(files)}"

@@ -65,7 +65,7 @@ def chunk_size(per_point: int, n_problems: int, n_free: int, chains: int, mapper
 
 
 def caller_errstate() -> dict[str, Any]:
-    """The caller's NumPy error handling, with underflow ignored, for predictor calls."""
+    """Apply the caller's NumPy error handling, with underflow ignored, to predictor calls."""
     return {**np.geterr(), "under": "ignore"}
 
 
@@ -92,7 +92,7 @@ def numeric_context(size: int = _BLAS_LIMIT_SIZE) -> Iterator[None]:
 def make_objective(
     model: Model, counts: NDArray[Any], errstate: dict[str, Any] | None = None
 ) -> Objective:
-    """The objective of problems with data ``counts`` ``(M, B)`` and the model's prediction.
+    """Make the objective of problems with data ``counts`` ``(M, B)`` and the model's prediction.
 
     ``errstate`` is the error handling of predictor calls (finite-difference path).
     """

@@ -91,7 +91,7 @@ class FitCache:
         self._fits: dict[bytes, Any] = {}
 
     def get(self, key: bytes | None) -> Any:
-        """The fit stored under ``key``, or ``None``."""
+        """Return the fit stored under ``key``, or ``None``."""
         return None if key is None else self._fits.get(key)
 
     def put(self, key: bytes | None, fit: Any) -> None:

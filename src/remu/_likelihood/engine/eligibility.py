@@ -71,7 +71,7 @@ class Model:
 
 
 def engine_settings(maximizer: Any, n_free: int) -> Any:
-    """The maximizer's engine settings, or ``None`` if it does not opt in."""
+    """Return the maximizer's engine settings, or ``None`` if it does not opt in."""
     hook = getattr(maximizer, "_engine_settings", None)
     if hook is None:
         return None
@@ -84,7 +84,7 @@ def _systematics_kind(systematics: Any) -> str | None:
 
 
 def poisson_counts(data_model: Any) -> NDArray[np.int64] | None:
-    """The counts of an opted-in Poisson data model, or ``None``."""
+    """Return the counts of an opted-in Poisson data model, or ``None``."""
     if getattr(data_model, "_engine_poisson", False) is not True:
         return None
     counts = np.asarray(data_model.data_vector)
@@ -94,7 +94,7 @@ def poisson_counts(data_model: Any) -> NDArray[np.int64] | None:
 def linear_form(
     predictor: Any, n_free: int, n_syst: int, n_bins: int
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
-    """The predictor's ``(A, c)`` broadcast to ``(S, B, n)`` and ``(S, B)``, or ``None``."""
+    """Return the predictor's ``(A, c)`` broadcast to ``(S, B, n)`` and ``(S, B)``, or ``None``."""
     form = _raw_linear_form(predictor)
     return None if form is None else _broadcast_form(form, n_free, n_syst, n_bins)
 
@@ -102,7 +102,7 @@ def linear_form(
 def _raw_linear_form(
     predictor: Any,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
-    """The arrays of the predictor's ``_linear_form()`` hook as floats, or ``None``."""
+    """Return the arrays of the predictor's ``_linear_form()`` hook as floats, or ``None``."""
     hook = getattr(predictor, "_linear_form", None)
     form = None if hook is None else hook()
     if form is None:
@@ -114,7 +114,7 @@ def _raw_linear_form(
 def _broadcast_form(
     form: tuple[NDArray[np.float64], NDArray[np.float64]], n_free: int, n_syst: int, n_bins: int
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
-    """``(A, c)`` as C-contiguous arrays of shapes ``(S, B, n)`` and ``(S, B)``, or ``None``."""
+    """Return ``(A, c)`` as C-contiguous arrays ``(S, B, n)`` and ``(S, B)``, or ``None``."""
     matrices, constants = form
     if matrices.ndim != 3 or matrices.shape[1:] != (n_bins, n_free):
         return None
@@ -153,7 +153,7 @@ def non_negative(matrices: NDArray[Any], constants: NDArray[Any], lower: NDArray
 def _probe(
     predictor: Any, defaults: NDArray[Any], n_bins: int, batch: int = 2
 ) -> NDArray[np.float64] | None:
-    """The weights ``(S,)`` if the predictor evaluates batches with constant weights.
+    """Return the weights ``(S,)`` if the predictor evaluates batches with constant weights.
 
     ``batch=1`` only reads the weights (for predictors with a linear form, whose
     predictions of batches are the engine's own).
@@ -221,7 +221,7 @@ def _recall(predictor: Any) -> _Described | None:
 
 
 def _frozen(array: NDArray[Any]) -> NDArray[np.float64]:
-    """A private, read-only copy."""
+    """Return a private, read-only copy."""
     copy = np.array(array, dtype=float)
     copy.flags.writeable = False
     return copy
@@ -232,7 +232,7 @@ def _linear_model(
     n_bins: int,
     inputs: tuple[NDArray[np.float64], ...],
 ) -> Model | None:
-    """The model of private ``(defaults, lower, upper, weights, A, c)`` (without predictor).
+    """Make the model of private ``(defaults, lower, upper, weights, A, c)`` (without predictor).
 
     ``None`` if the linear form does not fit the engine.
     """
@@ -253,7 +253,7 @@ def _linear_model(
 
 
 def describe(calculator: Any, *, need_counts: bool = True) -> Model | None:
-    """The engine's view of ``calculator``, or ``None`` if the engine does not apply.
+    """Return the engine's view of ``calculator``, or ``None`` if the engine does not apply.
 
     Models of linear predictors are kept per predictor object and reused while
     everything they were built from is unchanged (compared value by value).

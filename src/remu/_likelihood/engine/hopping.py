@@ -85,7 +85,7 @@ class HopSettings:
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any], n_free: int) -> HopSettings | None:
-        """Settings from ``basinhopping`` keyword arguments, or ``None`` if not reproducible.
+        """Read the settings from ``basinhopping`` keyword arguments; ``None`` if not reproducible.
 
         Parameters
         ----------
@@ -272,7 +272,7 @@ def basin_hopping(
     n_hops: NDArray[np.intp],
     gen: np.random.Generator,
 ) -> tuple[Array, Array, NDArray[np.bool_]]:
-    """scipy's basin-hopping loop on every chain at once.
+    """Run SciPy's basin-hopping loop on every chain at once.
 
     A hop whose displaced point the quadratic model of the chain's current minimum
     predicts (see :func:`_quadratic_return`) costs one evaluation of ``F``: its
@@ -381,7 +381,7 @@ def global_fits(
     chains_per_problem: int = 1,
     extra_starts: Array | None = None,
 ) -> tuple[Array, Array, NDArray[np.bool_]]:
-    """The best point of every problem: first fits, variation fits, basin hopping.
+    """Find the best point of every problem: first fits, variation fits, basin hopping.
 
     * Every problem starts from the better (lower ``F``) of ``start`` -- scaled to
       the size of the data for linear predictions -- and ``extra_starts``.

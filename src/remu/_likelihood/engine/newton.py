@@ -120,7 +120,7 @@ def _floored(hess: Array) -> Array:
 
 
 def positive_definite(hess: Array) -> Array:
-    """The exact Hessian where it is positive definite, otherwise a safe replacement.
+    """Return the exact Hessian where it is positive definite, otherwise a safe replacement.
 
     The replacement is the Hessian with a tiny floor on its diagonal, and where
     that is not positive definite either, the matrix with the absolute eigenvalues

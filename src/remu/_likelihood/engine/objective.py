@@ -46,7 +46,7 @@ Array = NDArray[np.float64]
 
 @functools.lru_cache(maxsize=64)
 def _ones(n: int) -> Array:
-    """A read-only vector of ``n`` ones (for sums over bins as matrix products)."""
+    """Return a read-only vector of ``n`` ones (for sums over bins as matrix products)."""
     ones = np.ones(n)
     ones.flags.writeable = False
     return ones
@@ -116,7 +116,7 @@ class LinearFamily:
         return mu
 
     def slope(self, direction: Array, rows: NDArray[np.intp]) -> Array:
-        """The change ``A @ d`` ``(m, S, B)`` of the predictions along ``direction``."""
+        """Return the change ``A @ d`` ``(m, S, B)`` of the predictions along ``direction``."""
         return _times(direction, self._flat_t).reshape(len(direction), self.n_syst, self.n_bins)
 
     def constant_totals(self, rows: NDArray[np.intp]) -> Array:
@@ -251,7 +251,7 @@ class VariationFamily:
         return mu[:, np.newaxis, :]
 
     def slope(self, direction: Array, rows: NDArray[np.intp]) -> Array:
-        """The change ``A @ d`` ``(m, 1, B)`` of each row's prediction along ``direction``."""
+        """Return the change ``A @ d`` ``(m, 1, B)`` of each row's prediction along a direction."""
         matrices = self.parent.matrices[self.variation[rows]]
         return (matrices @ direction[:, :, np.newaxis])[:, np.newaxis, :, 0]
 
@@ -346,7 +346,7 @@ class Objective:
         return len(self.k)
 
     def _counts_like(self, mu: Array, rows: NDArray[np.intp]) -> Array:
-        """The counts of ``rows``, broadcastable against predictions ``mu`` ``(m, S, B)``.
+        """Return the counts of ``rows``, broadcastable against predictions ``mu`` ``(m, S, B)``.
 
         For one data set, the counts repeated for every variation ``(S, B)``: an
         operand of the predictions' own layout is much faster than one that
