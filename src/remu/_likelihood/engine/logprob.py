@@ -66,7 +66,7 @@ class LogProbability:
 
 
 def log_probability(calculator: Any) -> LogProbability | None:
-    """A :class:`LogProbability` of ``calculator``, or ``None`` where the engine does not apply.
+    """Return a :class:`LogProbability` of ``calculator``, or ``None`` if the engine cannot.
 
     The engine applies to calculators whose data model, predictor and systematics
     treatment opt in to it, with one data set and a linear predictor (the
