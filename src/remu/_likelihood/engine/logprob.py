@@ -12,6 +12,7 @@ systematics treatment of the fitting engine.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -47,22 +48,28 @@ class LogProbability:
         self._lower = model.lower
         self._upper = model.upper
         self._defaults = model.defaults
-        self._n = model.n
+        self._shape = (model.n,)
+        self._rows = np.zeros(1, dtype=np.intp)
 
     def __call__(self, parameters: Any) -> Any:
         """Return ``log L`` at ``parameters``: a float for one point, else an array."""
         points = np.asarray(parameters, dtype=float)
-        if points.ndim not in (1, 2) or points.shape[-1] != self._n:
+        single = points.ndim == 1
+        if points.shape[-1:] != self._shape or points.ndim > 2:
             return self.calculator(parameters)
-        flat = points.reshape(-1, self._n)
+        flat = points[np.newaxis] if single else points
         inside = ((flat >= self._lower) & (flat <= self._upper)).all(axis=-1)
-        if not inside.all():
+        everywhere = bool(inside.all())
+        if not everywhere:
             flat = np.where(inside[:, np.newaxis], flat, self._defaults)
-        rows = np.zeros(len(flat), dtype=np.intp)
+        rows = self._rows if len(flat) == 1 else np.zeros(len(flat), dtype=np.intp)
         with np.errstate(all="ignore"):
             value: NDArray[np.float64] = self._objective.log_likelihood(flat, rows)
-        value[~inside | np.isnan(value)] = -np.inf
-        return float(value[0]) if points.ndim == 1 else value
+        if not everywhere:
+            value[~inside] = -np.inf
+        if not math.isfinite(value.sum()):
+            value[np.isnan(value)] = -np.inf
+        return float(value[0]) if single else value
 
 
 def log_probability(calculator: Any) -> LogProbability | None:

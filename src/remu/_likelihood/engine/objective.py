@@ -412,13 +412,27 @@ class Objective:
         return top[:, 0], share
 
     def log_likelihood(self, x: Array, rows: NDArray[np.intp]) -> Array:
-        """``log L`` of rows at points ``x``, not counted in :attr:`nfev` (samplers)."""
-        return self._consume(self._log_likelihoods(x, rows)[1])[0]
+        """``log L`` of rows at points ``x``, not counted in :attr:`nfev` (samplers).
+
+        The numbers of :meth:`values` (negated), without the variations' shares
+        that the marginal's derivatives need.
+        """
+        ll = self._log_likelihoods(x, rows)[1]
+        if self._single:
+            return self._consume(ll)[0]
+        terms = ll + self.log_weights
+        top = terms.max(axis=-1)
+        if not math.isfinite(top.sum()):
+            return self._consume(ll)[0]
+        terms -= top[:, np.newaxis]
+        np.exp(terms, out=terms)
+        top += np.log(terms.sum(axis=-1))
+        return top
 
     def values(self, x: Array, rows: NDArray[np.intp]) -> Array:
         """``F`` of rows at points ``x``; ``inf`` where the data are impossible."""
         self.count(rows, 1)
-        value = self.log_likelihood(x, rows)
+        value = self._consume(self._log_likelihoods(x, rows)[1])[0]
         np.negative(value, out=value)
         value[np.isnan(value)] = np.inf
         return value
