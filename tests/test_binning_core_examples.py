@@ -277,9 +277,9 @@ def test_get_set_arrays():  # §8.8
 
 
 def test_seed_example_06_structure(shared_data):
-    with open(shared_data / "upstream-examples/05/truth-binning.yml") as f:
+    with (shared_data / "upstream-examples/05/truth-binning.yml").open() as f:
         truth_binning = bn.yaml.full_load(f)
-    with open(shared_data / "upstream-examples/06/flux-binning.yml") as f:
+    with (shared_data / "upstream-examples/06/flux-binning.yml").open() as f:
         flux_binning = bn.yaml.full_load(f)
     bg_truth = truth_binning.subbinnings[1].clone()
     signal_truth = truth_binning.subbinnings[2].clone()
@@ -320,7 +320,7 @@ def test_all_shared_yaml_files_load(shared_data):
     files = sorted(shared_data.rglob("*.yml"))
     assert files
     for path in files:
-        with open(path) as f:
+        with path.open() as f:
             obj = bn.yaml.full_load(f)
         assert isinstance(obj, bn.Binning)
         assert obj.value_array.shape == (obj.data_size,)

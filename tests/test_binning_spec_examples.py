@@ -1492,9 +1492,9 @@ def test_s13_round_trip_via_file(tmp_path):
     )
     truth_binning.fill({"kind": 0.5}, weight=3.0)
     path = tmp_path / "truth-binning.yml"
-    with open(path, "w") as f:
+    with path.open("w") as f:
         bn.yaml.dump(truth_binning, f)
-    with open(path) as f:
+    with path.open() as f:
         tb = bn.yaml.full_load(f)
     assert tb == truth_binning
     assert tb.data_size == truth_binning.data_size
@@ -1511,7 +1511,7 @@ def _repr_objects():
     ps = PhaseSpace(["x", "y"])
     lb = LinearBinning("x", [0, 1, 2])
     lb.fill({"x": 0.5}, weight=2.0)
-    objects = [
+    return [
         ps,
         Bin(phasespace=ps, value=3.0, entries=2, sumw2=5.0),
         Bin(phasespace=ps, dummy=True),
@@ -1526,7 +1526,6 @@ def _repr_objects():
         _product_example(),
         lb.clone(dummy=True),
     ]
-    return objects
 
 
 @pytest.mark.parametrize("index", range(13))
@@ -1981,9 +1980,9 @@ def test_s13_binnings_inside_plain_containers(tmp_path):
     truth = LinearBinning("t", [0, 1, 2])
     reco = RectilinearBinning(["r", "s"], [[0, 1], [0, 1, 2]])
     path = tmp_path / "both.yml"
-    with open(path, "w") as f:
+    with path.open("w") as f:
         bn.yaml.dump({"truth": truth, "reco": [reco, PhaseSpace(["q"])]}, f)
-    with open(path) as f:
+    with path.open() as f:
         loaded = bn.yaml.full_load(f)
     assert loaded["truth"] == truth
     assert loaded["reco"][0] == reco

@@ -97,7 +97,7 @@ def test_no_free_parameters():
 class ScipyMinimize(LikelihoodMaximizer):
     """A user-defined maximizer: local L-BFGS-B only."""
 
-    def minimize(self, fun, x0, bounds, **kwargs):
+    def minimize(self, fun, x0, bounds, **_kwargs):
         return optimize.minimize(fun, x0, bounds=bounds, method="L-BFGS-B")
 
 

@@ -357,9 +357,12 @@ def test_spec_concatenated_examples():
 def test_compose_methods():
     assert isinstance(A.compose(A), ComposedMatrixPredictor)
     generic = Predictor([(0, 1)], [0.5])
-    generic.prediction = lambda p, systematics_index=slice(None): (
-        np.asarray(p)[..., None, :],
-        np.ones((*np.shape(p)[:-1], 1)),
+    # the signature of Predictor.prediction; one variation, so the index is not needed
+    generic.prediction = (
+        lambda p, systematics_index=slice(None): (  # noqa: ARG005
+            np.asarray(p)[..., None, :],
+            np.ones((*np.shape(p)[:-1], 1)),
+        )
     )
     assert (
         type(A.compose(ConcatenatedPredictor([generic, generic], share_parameters=True)))
@@ -413,9 +416,12 @@ def test_linearization_of_nonlinear_predictor():
 
 def test_linearized_spec_example():
     square = Predictor([(-np.inf, np.inf)], [1.0])
-    square.prediction = lambda p, systematics_index=slice(None): (
-        np.asarray(p, float)[..., None, :] ** 2,
-        np.ones((*np.shape(p)[:-1], 1)),
+    # the signature of Predictor.prediction; one variation, so the index is not needed
+    square.prediction = (
+        lambda p, systematics_index=slice(None): (  # noqa: ARG005
+            np.asarray(p, float)[..., None, :] ** 2,
+            np.ones((*np.shape(p)[:-1], 1)),
+        )
     )
     lin = LinearizedPredictor(square, evaluation_steps=[1.0])
     assert_allclose(lin([5.0])[0], [[13.0]])  # 3x - 2
@@ -425,7 +431,7 @@ def test_linearized_spec_example():
 
 def test_linearization_of_predictor_without_batch_support():
     class OneAtATime(Predictor):
-        def prediction(self, parameters, systematics_index=slice(None)):
+        def prediction(self, parameters, systematics_index=slice(None)):  # noqa: ARG002
             p = np.asarray(parameters, dtype=float)
             if p.ndim != 1:
                 raise ValueError("one vector at a time")

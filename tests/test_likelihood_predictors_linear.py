@@ -346,9 +346,12 @@ def test_predictor_base():
 
 def test_monkeypatched_prediction_is_used_by_call():
     p = Predictor([(0, 1)], [0.5])
-    p.prediction = lambda parameters, systematics_index=slice(None): (
-        np.asarray(parameters)[..., None, :] * 2,
-        np.ones((*np.shape(parameters)[:-1], 1)),
+    # the signature of Predictor.prediction; one variation, so the index is not needed
+    p.prediction = (
+        lambda parameters, systematics_index=slice(None): (  # noqa: ARG005
+            np.asarray(parameters)[..., None, :] * 2,
+            np.ones((*np.shape(parameters)[:-1], 1)),
+        )
     )
     assert_allclose(p([3.0])[0], [[6.0]])
     assert_allclose(p.fix_parameters([2.0])([])[0], [[4.0]])

@@ -368,7 +368,7 @@ def test_export_is_atomic(tmp_path, monkeypatch):
     target = tmp_path / "resp.npz"
     target.write_bytes(b"old")
 
-    def broken(*args, **kwargs):
+    def broken(*_args, **_kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(np, "savez", broken)

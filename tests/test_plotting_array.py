@@ -163,7 +163,8 @@ def test_bad_stack_functions():
     with pytest.raises(ValueError, match=r"within \[0, 1\]"):
         p.plot_array(stack_function=1.5)
     with pytest.raises(ValueError, match="returned shape"):
-        p.plot_array(stack_function=lambda x, axis=0: np.sum(x))
+        # takes axis like a NumPy reduction, but ignores it: the shape comes out wrong
+        p.plot_array(stack_function=lambda x, axis=0: np.sum(x))  # noqa: ARG005
     assert plotting.ArrayPlotter._get_stack_functions is get_stack_functions
     _lo, hi = get_stack_functions(np.float64(0.9))
     assert_allclose(hi(np.arange(11.0), axis=0), 9.5)
@@ -233,7 +234,7 @@ def test_pyplot_figures_are_closed_when_the_plotter_goes(monkeypatch):
 
     backend = matplotlib.get_backend()
 
-    def no_show(*args, **kwargs):
+    def no_show(*_args, **_kwargs):
         raise AssertionError("plotters must never call show()")
 
     monkeypatch.setattr(plt, "show", no_show)

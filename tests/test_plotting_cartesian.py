@@ -310,7 +310,8 @@ def test_bad_axis_selections_and_arrays():
     with pytest.raises(TypeError, match="unknown stack_function"):
         p.plot_values(stack_function="mean")
     with pytest.raises(ValueError, match="margin_function"):
-        p.plot_values(margin_function=lambda a, axis: a)
+        # takes axis like a NumPy reduction, but reduces nothing
+        p.plot_values(margin_function=lambda a, axis: a)  # noqa: ARG005
 
 
 def test_two_y_variables_stack_bottom_to_top():

@@ -18,6 +18,8 @@ A binning is described by a JSON *spec*::
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import oracle_exchange
 
@@ -128,15 +130,21 @@ def _arrays(obj) -> dict:
     }
 
 
+def _lookup_one(obj, event: dict) -> int:
+    """Data index of one event: -1 outside, -2 when the lookup raised ``TypeError``.
+
+    ReMU 0.8.0 raises ``TypeError`` for an event inside a bin with a subbinning but
+    outside every bin of that subbinning; remu returns ``None`` (see D22).
+    """
+    try:
+        return _index(obj.get_event_data_index(event))
+    except TypeError:
+        return -2
+
+
 def _lookup(obj, events: list[dict]) -> np.ndarray:
-    """Data index per event: -1 outside, -2 when the lookup raised (QUIRK Q7 upstream)."""
-    out = []
-    for e in events:
-        try:
-            out.append(_index(obj.get_event_data_index(e)))
-        except TypeError:
-            out.append(-2)
-    return np.array(out, dtype=np.int64)
+    """Data index per event (see :func:`_lookup_one`)."""
+    return np.array([_lookup_one(obj, e) for e in events], dtype=np.int64)
 
 
 def _fill_variant(spec, variant, events, weights, keep):
@@ -286,7 +294,7 @@ def _all_variables(obj) -> set:
 def load_file(case: dict) -> dict:
     """Structure of a binning YAML file (e.g. one written by the reference)."""
     bn = _bn()
-    with open(case["path"]) as f:
+    with Path(case["path"]).open() as f:
         obj = bn.yaml.full_load(f)
     out = {"structure": structure(obj), "adjacency_data": adjacency(obj)["data"]}
     out["all_variables"] = sorted(_all_variables(obj))
@@ -344,7 +352,7 @@ def quirk(case: dict):
 def fill_file(case: dict) -> dict:
     """Fill a binning loaded from a YAML file with the given events."""
     bn = _bn()
-    with open(case["path"]) as f:
+    with Path(case["path"]).open() as f:
         obj = bn.yaml.full_load(f)
     obj.fill(case["events"], weight=case["weights"])
     return _arrays(obj)

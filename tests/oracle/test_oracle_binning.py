@@ -205,10 +205,10 @@ def test_csv_filling_matches_reference(oracle, tmp_path):
     for k in range(2):
         path = tmp_path / f"events{k}.csv"
         rows = ["a, y ,w"]  # blanks around names are stripped
-        for _ in range(300):
-            rows.append(
-                f"{rng.normal(1.0, 1.5):.4f},{rng.uniform(-1, 6):.3f},{rng.uniform(0.5, 2):.3f}"
-            )
+        rows.extend(
+            f"{rng.normal(1.0, 1.5):.4f},{rng.uniform(-1, 6):.3f},{rng.uniform(0.5, 2):.3f}"
+            for _ in range(300)
+        )
         path.write_text("\n".join(rows) + "\n")
         paths.append(str(path))
     spec = {

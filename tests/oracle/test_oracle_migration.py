@@ -10,6 +10,7 @@ statistically (the random streams differ by design, see docs/differences.md).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 from binning_specs import GRID
@@ -121,7 +122,7 @@ def test_response_matrices_match_reference(oracle, cases):
 
 
 def _write_csv(path, events, weights):
-    with open(path, "w") as f:
+    with Path(path).open("w") as f:
         f.write("rx, ry,tx,ty,w\n")  # a blank before a name is allowed
         f.writelines(
             ",".join(repr(float(v)) for v in (*e, w)) + "\n"
