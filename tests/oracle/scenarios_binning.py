@@ -92,7 +92,7 @@ def structure(obj) -> dict:
     if hasattr(obj, "bins_shape"):
         out["bins_shape"] = [int(n) for n in obj.bins_shape]
     listed = []
-    # upstream cannot build the bins of a dummy product (QUIRK Q21, not reproduced)
+    # 0.8.0 cannot build the bins of a dummy product (TypeError); remu can (D28)
     n_listed = 0 if obj.is_dummy() and hasattr(obj, "binnings") else obj.nbins
     for i in range(min(n_listed, MAX_BINS_LISTED)):
         b = obj.bins[i]
@@ -310,42 +310,42 @@ def fill_many_dicts(case: dict) -> dict:
     return _arrays(obj)
 
 
-def quirk(case: dict):
-    """Small probes of the reference quirks listed in docs/differences.md."""
+def difference(case: dict):
+    """Small probes of the differences from ReMU 0.8.0 listed in docs/differences.md."""
     bn = _bn()
     name = case["name"]
-    if name == "Q7_lookup":  # inside bin 0 of x, outside its y subbinning
+    if name == "D22_lookup":  # inside bin 0 of x, outside its y subbinning
         b = bn.LinearBinning("x", [0, 1, 2], subbinnings={0: bn.LinearBinning("y", [0, 1])})
         return _index(b.get_event_data_index({"x": 0.5, "y": 5.0}))
-    if name == "Q7_fill":
+    if name == "D22_fill":
         b = bn.LinearBinning("x", [0, 1, 2], subbinnings={0: bn.LinearBinning("y", [0, 1])})
         b.fill([{"x": 0.5, "y": 5.0}, {"x": 0.5, "y": 0.5}, {"x": 1.5, "y": 0.0}])
         return _arrays(b)
-    if name == "Q13":
+    if name == "D23":
         b = bn.LinearBinning("x", [0, 1, 2], subbinnings={0: bn.LinearBinning("y", [0, 1, 2])})
         return b.marginalize_subbinnings_on_ndarray(np.arange(6.0).reshape(3, 2))
-    if name == "Q14":
+    if name == "D24":
         return [np.asarray(a) for a in bn.LinearBinning("x", [0, 1]).get_adjacent_bin_indices()]
-    if name == "Q16":
+    if name == "D25":
         return bool(bn.LinearBinning("x", [0, 1, 2]) == bn.LinearBinning("x", [0, 1]))
-    if name == "Q17":
+    if name == "D26":
         r = bn.RectilinearBinning(["xx", "yy"], [[0, 1, 2], [0, 1, 2, 3]])
         r.set_values_from_ndarray(np.arange(6.0))
         return r.marginalize("xx").get_values_as_ndarray()
-    if name == "Q18":
+    if name == "D27":
         r = bn.RectilinearBinning(["x", "y"], [[0, 1, 2], [0, 1, 2, 3]])
         r.set_values_from_ndarray(np.arange(6.0))
         p = r.project(case["arg"])
         return {"type": type(p).__name__, "value": p.get_values_as_ndarray()}
-    if name == "Q1":
-        return bool(bn.PhaseSpace(["x"]) == None)  # the quirk is about ==, not "is"
-    if name == "Q5":
+    if name == "D20":
+        return bool(bn.PhaseSpace(["x"]) == None)  # the difference is in ==, not "is"
+    if name == "D21":
         a = bn.RectangularBinning(["x"], [[(0, 1)]])
         return bool(a == bn.LinearBinning("x", [0, 1]))
-    if name == "Q21":
+    if name == "D28":
         c = bn.CartesianProductBinning([bn.LinearBinning("x", [0, 1, 2], dummy=True)], dummy=True)
         return [int(i) for i in c.bins[1].data_indices]
-    msg = f"unknown quirk {name!r}"
+    msg = f"unknown difference {name!r}"
     raise ValueError(msg)
 
 
