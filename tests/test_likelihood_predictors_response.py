@@ -72,7 +72,7 @@ def archive(**arrays) -> io.BytesIO:
     return buffer
 
 
-def test_spec_sparse_example():
+def test_worked_sparse_example():
     R = ResponseMatrixPredictor(
         archive(
             matrices=np.full((1, 2, 2), 0.5),

@@ -20,7 +20,7 @@ from test_plotting_helpers import band_extent, bands, check_png, legend_texts
 ARR = np.array([1.0, 3.0, 2.0, 5.0])
 
 
-def test_spec_example_two_rows(tmp_path):
+def test_worked_example_two_rows(tmp_path):
     p = plotting.ArrayPlotter(ARR, bins_per_row=3)
     p.plot_array(hatch=None, label="nominal")
     p.plot_array([ARR * 0.9, ARR, ARR * 1.1], stack_function=0.68, label="toys")

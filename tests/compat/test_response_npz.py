@@ -1,4 +1,4 @@
-"""Response-matrix files written by remu 0.8.0 load, mean what the spec says, and ours match."""
+"""Response-matrix files written by remu 0.8.0 load, mean what their layout says, and ours match."""
 
 from __future__ import annotations
 

@@ -326,7 +326,9 @@ class CartesianProductBinningPlotter(BinningPlotter):
         weights = np.clip(np.nan_to_num(data.ravel(), nan=0.0, posinf=0.0), 0.0, None)
         total = weights.sum()
         if not total > 0:
-            return  # nothing to sample from (the reference fails here; see spec quirk 2)
+            # Nothing to sample from: draw no points. (ReMU 0.8.0 divides by the zero
+            # total here and fails with an IndexError.)
+            return
         if n_points <= 0 or generator is None:
             # An empty point cloud, as the reference draws for scatter=0.
             ax.scatter(np.zeros(0), np.zeros(0), s=1, color=color, marker="s", linewidths=0)
