@@ -18,8 +18,8 @@ The reference reads the file with ``pandas.read_csv`` (C engine) and fills with
 from __future__ import annotations
 
 import importlib
-import os
 import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -44,9 +44,9 @@ def _setup(size: str) -> dict:
         "w": rng.uniform(0.5, 1.5, n),
         "t": rng.normal(0.0, 1.0, n),
     }
-    path = os.path.join(tempfile.mkdtemp(prefix="remu-bench-csv-"), "events.csv")
+    path = str(Path(tempfile.mkdtemp(prefix="remu-bench-csv-")) / "events.csv")
     rows = zip(*(c.tolist() for c in columns.values()), strict=True)
-    with open(path, "w") as handle:
+    with Path(path).open("w") as handle:
         handle.write(",".join(columns) + "\n")
         handle.writelines(",".join(repr(v) for v in row) + "\n" for row in rows)
     return {"path": path, "rows": n}

@@ -82,7 +82,7 @@ def _inputs(seed: int = 20260601) -> dict:
         [np.exp(-0.5 * ((truth_pos - c) / w) ** 2) for c, w in zip(centres, widths, strict=True)]
     )
     templates /= templates.sum(axis=1, keepdims=True)
-    path = os.path.join(tempfile.mkdtemp(prefix="remu-bench-"), "response_matrix.npz")
+    path = str(Path(tempfile.mkdtemp(prefix="remu-bench-")) / "response_matrix.npz")
     np.savez(
         path,
         matrices=matrices,
@@ -228,7 +228,7 @@ def _write_events(path: Path, columns: tuple[str, str], values: np.ndarray) -> N
     np.savetxt(path, values, delimiter=",", header=",".join(columns), comments="", fmt="%.17g")
 
 
-def _seed_page_setup(size: str) -> dict:
+def _seed_page_setup(_size: str) -> dict:
     """The example folder layout: reference files plus events of the tutorial's toy experiment.
 
     The modules the page imports are imported here, so that import times are not timed.
@@ -291,7 +291,7 @@ def _seed_page(remu, data):
     os.chdir(data["folder"])
     np.random.seed(6)
     try:
-        with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+        with Path(os.devnull).open("w") as devnull, contextlib.redirect_stdout(devnull):
             exec(data["code"], namespace)  # noqa: S102 - the documentation page's code
     finally:
         os.chdir(previous)

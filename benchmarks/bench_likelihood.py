@@ -30,8 +30,8 @@
 from __future__ import annotations
 
 import importlib
-import os
 import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -52,7 +52,7 @@ def _likelihood_module():
 
 
 def _write_npz(directory: str, name: str, matrices, truth_entries, weights) -> str:
-    path = os.path.join(directory, name)
+    path = str(Path(directory) / name)
     np.savez(
         path,
         matrices=matrices,
@@ -94,12 +94,12 @@ def _response_setup(size: str, batch: bool) -> dict:
     }
 
 
-def _single(remu, data):
+def _single(_remu, data):
     calc = data["calc"]
     return [calc(p) for p in data["points"]]
 
 
-def _batch(remu, data):
+def _batch(_remu, data):
     return data["calc"](data["points"])
 
 
@@ -261,7 +261,7 @@ WORKLOADS = [
     ),
     Workload(
         name="likelihood/seed-chain/build",
-        setup=lambda size: _chain_inputs(),
+        setup=lambda _size: _chain_inputs(),
         run=_build,
         target="faster than 0.8.0",
         tags=["likelihood"],

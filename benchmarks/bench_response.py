@@ -124,7 +124,7 @@ def _toy_setup(size: str) -> dict:
     return {"matrix": matrix, "ntoys": _TOYS[size], "alpha": alpha}
 
 
-def _toys(remu, data):
+def _toys(_remu, data):
     return data["matrix"].generate_random_response_matrices(size=data["ntoys"])
 
 

@@ -28,8 +28,8 @@ meaningful when the machine is otherwise idle. remu 0.8.0 has no executors:
 from __future__ import annotations
 
 import importlib
-import os
 import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -65,7 +65,7 @@ def _calculator(likelihood):
         [np.exp(-0.5 * ((truth_pos - c) / w) ** 2) for c, w in zip(centres, widths, strict=True)]
     )
     templates /= templates.sum(axis=1, keepdims=True)
-    path = os.path.join(tempfile.mkdtemp(prefix="remu-bench-toys-"), "response_matrix.npz")
+    path = str(Path(tempfile.mkdtemp(prefix="remu-bench-toys-")) / "response_matrix.npz")
     np.savez(
         path,
         matrices=matrices,
@@ -146,7 +146,7 @@ def _checked(data: dict, which: str):
     return float(result.p_value)
 
 
-def _two_workers(remu, data):
+def _two_workers(_remu, data):
     return _checked(data, "two")
 
 

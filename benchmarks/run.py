@@ -71,8 +71,8 @@ for _p in (str(HERE), str(ROOT)):
 def _rss_bytes() -> int | None:
     """Resident set size of this process (Linux ``/proc``), or None elsewhere."""
     try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        statm = Path("/proc/self/statm").read_text()
+        return int(statm.split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return None
 

@@ -69,7 +69,7 @@ def shared_seed() -> Path:
     return seed
 
 
-def pytest_collection_modifyitems(config, items):
+def pytest_collection_modifyitems(items):
     """Skip tests marked slow unless REMU_SLOW is set (as ``make test`` does)."""
     if os.environ.get("REMU_SLOW"):
         return

@@ -326,8 +326,10 @@ def test_field_types_are_checked_whichever_loader(loader):
 def _bomb(levels: int = 9, width: int = 9, tag: str = "!LinearBinning") -> str:
     """About a kilobyte of YAML standing for width**levels numbers."""
     lines = ["a0: &a0 [" + ", ".join(["0"] * width) + "]"]
-    for level in range(1, levels):
-        lines.append(f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * width) + "]")
+    lines.extend(
+        f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * width) + "]"
+        for level in range(1, levels)
+    )
     lines.append(f"binning: {tag} {{variable: x, bin_edges: *a{levels - 1}}}")
     return "\n".join(lines) + "\n"
 

@@ -1,4 +1,4 @@
-"""Filling from CSV files (spec §8.7)."""
+"""Filling from CSV files (``fill_from_csv_file``)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def csv_file(tmp_path):
     return path
 
 
-def test_spec_example(csv_file):
+def test_weights_and_lists_of_files(csv_file):
     lb = bn.LinearBinning("x", [0, 1, 2])
     lb.fill_from_csv_file(str(csv_file), weightfield="w", weight=0.5)
     assert_array_equal(lb.get_values_as_ndarray(), [1.0, 0.5])
@@ -26,7 +26,8 @@ def test_spec_example(csv_file):
     lb.fill_from_csv_file([str(csv_file), str(csv_file)], weight=[1.0, 10.0])
     assert_array_equal(lb.get_values_as_ndarray(), [11.0, 11.0])
     lb.reset()
-    lb.fill_from_csv_file([str(csv_file), str(csv_file)], weight=[1.0])  # Q10: zip truncation
+    lb.fill_from_csv_file([str(csv_file), str(csv_file)], weight=[1.0])
+    # as in ReMU, files past the end of the weight list are skipped (zip stops there)
     assert_array_equal(lb.get_entries_as_ndarray(), [1, 1])
 
 
@@ -63,7 +64,7 @@ def test_buffering(tmp_path):
     lb = bn.LinearBinning("x", [0, 1, 2])
     lb.fill_from_csv_file(str(path), buffer_csv_files=True)
     path.write_text("x\n1.5\n")
-    lb.fill_from_csv_file(str(path), buffer_csv_files=True)  # cached content (Q11)
+    lb.fill_from_csv_file(str(path), buffer_csv_files=True)  # the cached content
     assert_array_equal(lb.get_entries_as_ndarray(), [2, 0])
     lb.fill_from_csv_file(str(path))  # no buffering: re-read
     assert_array_equal(lb.get_entries_as_ndarray(), [2, 1])

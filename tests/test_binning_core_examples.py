@@ -1,4 +1,8 @@
-"""Worked examples of the binning spec (§8, §10, §12, §16) and the seed page."""
+"""Worked examples of remu.binning and the seed page.
+
+Numbering and access of subbinnings, shared storage, filling, products, linear and
+rectilinear binnings, adjacency and the array accessors.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from extras import require
 from remu import binning as bn
 
 
-def test_subbinning_numbering_and_access():  # §16.1
+def test_subbinning_numbering_and_access():
     top = bn.LinearBinning(
         "kind",
         [-0.5, 0.5, 1.5, 2.5],
@@ -33,7 +37,7 @@ def test_subbinning_numbering_and_access():  # §16.1
     assert_array_equal(back.get_values_as_ndarray(), [1, 0, 2, 0, 0, 3])
 
 
-def test_subbinning_arithmetic_example():  # §8.3
+def test_subbinning_arithmetic_example():
     lb = bn.LinearBinning(
         "x",
         [0, 1, 2, 3, 4],
@@ -44,7 +48,7 @@ def test_subbinning_arithmetic_example():  # §8.3
     assert [lb.get_data_bin_index(d) for d in range(7)] == [0, 1, 1, 1, 2, 2, 3]
 
 
-def test_nested_iter_subbins():  # §8.4
+def test_nested_iter_subbins():
     def pair():
         return (
             bn.RectangularBin(["x", "y"], [(0, 1), (5, np.inf)]),
@@ -64,7 +68,7 @@ def test_nested_iter_subbins():  # §8.4
     assert binning2.get_event_data_index(event) == 3
 
 
-def test_shared_storage_bins_and_subbinnings():  # §3.4
+def test_shared_storage_bins_and_subbinnings():
     b0 = bn.RectangularBin(["x"], [(0, 1)])
     b1 = bn.RectangularBin(["x"], [(1, 2)])
     binning = bn.Binning([b0, b1])
@@ -77,7 +81,9 @@ def test_shared_storage_bins_and_subbinnings():  # §3.4
     lb = bn.LinearBinning("x", [0, 1, 2], subbinnings={1: bn.LinearBinning("y", [0, 1, 2])})
     lb.subbinnings[1].fill({"y": 1.5})
     assert_array_equal(lb.get_entries_as_ndarray(), [0, 0, 1])
-    lb.bins[1].fill()  # QUIRK Q20: first element of the subbinning block
+    # as in ReMU, the bin object of a bin with a subbinning is the first element of
+    # the subbinning's block: filling it adds there
+    lb.bins[1].fill()
     assert_array_equal(lb.get_entries_as_ndarray(), [0, 1, 1])
     arr = np.zeros(3)
     lb2 = bn.LinearBinning("x", [0, 1, 2, 3], value_array=arr)
@@ -85,7 +91,7 @@ def test_shared_storage_bins_and_subbinnings():  # §3.4
     assert arr[2] == 1.0  # arrays are used without copying
 
 
-def test_fill_input_kinds():  # §8.6 example
+def test_fill_input_kinds():
     lb = bn.LinearBinning("x", [0, 1, 2])
     lb.fill({"x": 0.5})
     lb.fill([{"x": 0.5}, {"x": 1.5}], weight=[2.0, 3.0])
@@ -96,7 +102,7 @@ def test_fill_input_kinds():  # §8.6 example
     assert_array_equal(lb.get_sumw2_as_ndarray(), [6.0, 10.0])
 
 
-def test_response_product():  # §16.2
+def test_response_product():
     reco = bn.LinearBinning("reco_x", [0, 1, 2])
     true = bn.LinearBinning("true_x", [0, 1, 2])
     resp = bn.CartesianProductBinning([reco.clone(dummy=True), true.clone(dummy=True)])
@@ -110,7 +116,7 @@ def test_response_product():  # §16.2
     assert [b.edges for b in resp.bins[1].get_marginal_bins()] == [((0.0, 1.0),), ((1.0, 2.0),)]
 
 
-def test_edge_inclusion():  # §16.3, §11.2
+def test_edge_inclusion():
     lo = bn.LinearBinning("x", [0, 1, 2])
     hi = bn.LinearBinning("x", [0, 1, 2], include_upper=True)
     assert [lo.get_event_bin_index({"x": v}) for v in (0, 1, 2)] == [0, 1, None]
@@ -124,7 +130,7 @@ def test_edge_inclusion():  # §16.3, §11.2
     assert inf_hi.get_event_bin_index({"x": np.inf}) == 1
 
 
-def test_pandas_and_structured():  # §16.4
+def test_pandas_and_structured():
     pd = require("pandas", "pandas")
     grid = bn.RectilinearBinning(["x", "y"], [[0, 1, 2], [0, 1, 2]])
     grid.fill(pd.DataFrame({"x": [0.5, 1.5], "b": [0.5, 1.5]}), rename={"b": "y"}, weight=2.0)
@@ -132,7 +138,7 @@ def test_pandas_and_structured():  # §16.4
     assert_array_equal(grid.get_values_as_ndarray(shape=(2, 2)), [[2, 1], [0, 2]])
 
 
-def test_cartesian_numbering_with_subbinnings():  # §10.2, §10.3
+def test_cartesian_numbering_with_subbinnings():
     x = bn.LinearBinning("x", [0, 1, 2], dummy=True)
     y = bn.LinearBinning("y", [0, 1, 2], subbinnings={0: bn.LinearBinning("z", [0, 1, 2])})
     cp = bn.CartesianProductBinning(
@@ -169,7 +175,7 @@ def test_cartesian_numbering_with_subbinnings():  # §10.2, §10.3
     assert data_adj[6].tolist() == []
 
 
-def test_marginalize_and_project():  # §10.4, §10.5
+def test_marginalize_and_project():
     bx = bn.LinearBinning("x", [0, 1, 2], dummy=True)
     by = bn.LinearBinning("y", [0, 1, 2, 3], dummy=True)
     cp = bn.CartesianProductBinning([bx, by])
@@ -191,7 +197,7 @@ def test_marginalize_and_project():  # §10.4, §10.5
         cp.project([0, 0])
 
 
-def test_rectilinear_numbering_and_projection():  # §12
+def test_rectilinear_numbering_and_projection():
     rl = bn.RectilinearBinning(["x", "y"], [[0, 1, 2], [-10, 0, 10, 20, np.inf]])
     assert rl.bins_shape == (2, 4)
     assert rl.get_tuple_bin_index((1, 2)) == 6
@@ -220,7 +226,7 @@ def test_rectilinear_numbering_and_projection():  # §12
     assert_array_equal(rl3.project(1).get_values_as_ndarray(), [0, 3, 0, 0])
 
 
-def test_rectilinear_slice_and_remove_edges():  # §12.5, §12.6
+def test_rectilinear_slice_and_remove_edges():
     rl = bn.RectilinearBinning(["x", "y", "z"], [[0, 1, 2], [-10, 0, 10, 20, np.inf], [0, 1, 2]])
     rl.fill({"x": 0, "y": 10, "z": 0}, weight=2)
     rl.fill({"x": 1, "y": 10, "z": 1}, weight=1)
@@ -237,7 +243,7 @@ def test_rectilinear_slice_and_remove_edges():  # §12.5, §12.6
     assert r.get_sumw2_as_ndarray().sum() == 8
 
 
-def test_linear_remove_bin_edges_and_slice():  # §11.4, §11.5
+def test_linear_remove_bin_edges_and_slice():
     lb = bn.LinearBinning("x", [0, 1, 2], subbinnings={0: bn.LinearBinning("y", [0, 1, 2])})
     lb.set_values_from_ndarray([1, 2, 5])
     assert lb.remove_bin_edges([1]).get_values_as_ndarray().tolist() == [8]
@@ -253,14 +259,14 @@ def test_linear_remove_bin_edges_and_slice():  # §11.4, §11.5
         lb4.slice(2, 2)
 
 
-def test_adjacency_linear():  # §8.5, Q14
+def test_adjacency_linear():  # a one-bin binning has no neighbour (D24)
     lb = bn.LinearBinning("x", [0, 1, 2], subbinnings={0: bn.LinearBinning("y", [0, 1, 2])})
     assert [a.tolist() for a in lb.get_adjacent_bin_indices()] == [[1], [0]]
     assert [a.tolist() for a in lb.get_adjacent_data_indices()] == [[1], [0], []]
     assert [a.tolist() for a in bn.LinearBinning("x", [0, 1]).get_adjacent_bin_indices()] == [[]]
 
 
-def test_get_set_arrays():  # §8.8
+def test_get_set_arrays():
     rl = bn.RectilinearBinning(["x", "y"], [[0, 1, 2], [0, 1, 2, 3, 4]])
     rl.bins[5].fill([0.5, 0.5])
     assert rl.get_values_as_ndarray().shape == (8,)
@@ -278,9 +284,9 @@ def test_get_set_arrays():  # §8.8
 
 
 def test_seed_example_06_structure(shared_data):
-    with open(shared_data / "upstream-examples/05/truth-binning.yml") as f:
+    with (shared_data / "upstream-examples/05/truth-binning.yml").open() as f:
         truth_binning = bn.yaml.full_load(f)
-    with open(shared_data / "upstream-examples/06/flux-binning.yml") as f:
+    with (shared_data / "upstream-examples/06/flux-binning.yml").open() as f:
         flux_binning = bn.yaml.full_load(f)
     bg_truth = truth_binning.subbinnings[1].clone()
     signal_truth = truth_binning.subbinnings[2].clone()
@@ -321,7 +327,7 @@ def test_all_shared_yaml_files_load(shared_data):
     files = sorted(shared_data.rglob("*.yml"))
     assert files
     for path in files:
-        with open(path) as f:
+        with path.open() as f:
             obj = bn.yaml.full_load(f)
         assert isinstance(obj, bn.Binning)
         assert obj.value_array.shape == (obj.data_size,)

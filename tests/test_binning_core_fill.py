@@ -82,7 +82,9 @@ def test_vectorised_fill_equals_one_at_a_time(make, rows, weights):
         assert_array_equal(as_rec.get_entries_as_ndarray(), vec.get_entries_as_ndarray())
 
 
-def test_nan_inside_rectangular_bins_outside_linear():  # QUIRK Q3
+# As in ReMU: every comparison with NaN is false, so no edge of a RectangularBin
+# excludes a NaN coordinate; the interval lookup of linear axes finds no bin for it.
+def test_nan_inside_rectangular_bins_outside_linear():
     generic = bn.Binning([bn.RectangularBin(["x", "y"], [(0, 1), (0, 1)])])
     assert generic.get_event_bin_index({"x": np.nan, "y": 0.5}) == 0
     generic.fill({"x": [np.nan, 2.0], "y": [0.5, 0.5]})
@@ -91,7 +93,7 @@ def test_nan_inside_rectangular_bins_outside_linear():  # QUIRK Q3
     assert rl.get_event_bin_index({"x": np.nan, "y": 0.5}) is None
 
 
-def test_event_outside_subbinning_is_outside():  # QUIRK Q7 -> None
+def test_event_outside_subbinning_is_outside():  # None, not ReMU's TypeError (D22)
     top = _nested()
     event = {"kind": 0, "x": 7.0}
     assert top.get_event_bin_index(event) == 0
@@ -129,7 +131,7 @@ def test_weights():
 
 def test_rename_variants():
     lb = bn.LinearBinning("x", [0, 1, 2])
-    lb.fill({"t": 0.5}, rename={"t": "x"})  # single dict works (Q8)
+    lb.fill({"t": 0.5}, rename={"t": "x"})  # a single dict works (ReMU raises TypeError)
     events = [{"t": 1.5}]
     lb.fill(events, rename={"t": "x"})
     assert events == [{"t": 1.5}]  # the caller's dicts are not modified
@@ -139,7 +141,7 @@ def test_rename_variants():
     assert_array_equal(lb.get_entries_as_ndarray(), [2, 1])
 
 
-def test_dataframe_columns_by_name():  # Q9: real names, no "Index"
+def test_dataframe_columns_by_name():  # real column names; the index is no variable
     pd = require("pandas", "pandas")
     lb = bn.LinearBinning("my var", [0, 1, 2])
     df = pd.DataFrame({"my var": [0.5, 1.5, 1.7]}, index=[10, 20, 30])
@@ -175,7 +177,7 @@ def test_missing_variables_and_bad_inputs():
     assert lb.get_entries_as_ndarray().sum() == 0
 
 
-def test_dummy_fill():  # Q29
+def test_dummy_fill():  # as ReMU: only events that land in a bin raise
     dummy = bn.LinearBinning("x", [0, 1], dummy=True)
     dummy.fill({"x": 5.0})
     with pytest.raises(TypeError):
@@ -206,7 +208,9 @@ def test_mapper_is_honoured(monkeypatch):
     assert_array_equal(mapped.get_entries_as_ndarray(), reference.get_entries_as_ndarray())
 
 
-def test_bin_fill_and_arithmetic():  # §5, Q2
+# As in ReMU, + sums value, entries and sumw2, while -, * and / combine the values
+# only and keep the left operand's entries and sumw2.
+def test_bin_fill_and_arithmetic():
     ps = bn.PhaseSpace(["x"])
     b = bn.Bin(phasespace=ps)
     b.fill()

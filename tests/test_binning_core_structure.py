@@ -140,13 +140,15 @@ def test_clone_copies_and_overrides():
 def test_equality_rules():
     lb = bn.LinearBinning("x", [0, 1, 2])
     assert lb == bn.LinearBinning("x", [0.0, 1.0, 2.0], dummy=True)
-    assert lb != bn.LinearBinning("x", [0, 1, 2, 3])  # Q16: no error
+    assert lb != bn.LinearBinning("x", [0, 1, 2, 3])  # no error for different edge counts (D25)
     assert lb != bn.LinearBinning("x", [0, 1, 2], include_upper=True)
     assert lb != None
     bins = [bn.RectangularBin(["x"], [(0, 1)])]
-    assert bn.RectangularBinning(["x"], [[(0, 1)]]) == bn.Binning(bins)  # Q34
+    assert bn.RectangularBinning(["x"], [[(0, 1)]]) == bn.Binning(
+        bins
+    )  # as in ReMU, the types are not compared
     rect_binning = bn.RectangularBinning(["x"], [[(0, 1)]])
-    assert (rect_binning == lb) is False  # Q5
+    assert (rect_binning == lb) is False  # no AttributeError (D21)
     assert (lb == rect_binning) is False
     assert bn.PhaseSpace(["x"]) != None
     rl = bn.RectilinearBinning(["x"], [[0, 1, 2]])
@@ -162,7 +164,7 @@ def test_equality_rules():
     r = bn.RectangularBinning(["y"], [[(0, 1)]], dummy=True)
     p1 = bn.CartesianProductBin([x, r], [0, 0])
     p2 = bn.CartesianProductBin([r, x], [0, 0])
-    assert p1 == p2  # Q4: order independent, never raises
+    assert p1 == p2  # pairs match in any order, never raises
     with pytest.raises(TypeError):
         hash(lb)
 
@@ -224,7 +226,7 @@ def test_construction_errors():
         lb.insert_subbinning(0, bn.LinearBinning("z", [0, 1]))
 
 
-def test_marginalize_subbinnings_on_2d_sums_axis0():  # Q13 "No"
+def test_marginalize_subbinnings_on_2d_sums_axis0():  # not the whole block (D23)
     lb = bn.LinearBinning("x", [0, 1, 2], subbinnings={0: bn.LinearBinning("y", [0, 1, 2])})
     arr = np.arange(9.0).reshape(3, 3)
     out = lb.marginalize_subbinnings_on_ndarray(arr)

@@ -199,7 +199,7 @@ def test_invalid_event_containers():
 
 
 # ---------------------------------------------------------------------------
-# constructor and method misuse (spec §15)
+# constructor and method misuse
 
 
 def test_constructor_errors():

@@ -272,7 +272,7 @@ def test_event_indices_consistent(binning, events):
             assert d is None
             continue
         if d is None:
-            # Q7: inside a bin with a subbinning, but outside the subbinning
+            # D22: inside a bin with a subbinning, but outside the subbinning
             assert i in binning.subbinnings
             assert binning.subbinnings[i].get_event_data_index(e) is None
             continue
@@ -404,7 +404,7 @@ def test_product_project_equals_direct_fill(cp, data):
     weights = data.draw(weights_for(len(events)))
     cp.fill(events, weight=weights)
     k = data.draw(st.integers(0, len(cp.binnings) - 1))
-    # inside every constituent and, where there is one, inside the top-level subbinning (Q7)
+    # inside every constituent and, where there is one, inside the top-level subbinning (D22)
     inside = np.array(
         [
             all(b.get_event_data_index(e) is not None for b in cp.binnings)
@@ -432,7 +432,7 @@ def test_marginalize_subbinnings_equals_direct_fill(lb, data):
     events = data.draw(events_st())
     weights = data.draw(weights_for(len(events)))
     lb.fill(events, weight=weights)
-    # Q7: events inside a parent bin but outside its subbinning are not counted
+    # D22: events inside a parent bin but outside its subbinning are not counted
     counted = np.array([lb.get_event_data_index(e) is not None for e in events], dtype=bool)
     flat = LinearBinning(lb.variable, lb.bin_edges, include_upper=lb.include_upper)
     flat.fill(events[counted], weight=weights[counted])

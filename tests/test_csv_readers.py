@@ -194,7 +194,7 @@ def test_random_files_of_the_plain_alphabet_agree(
         _both(path, monkeypatch, chunksize=2)
 
 
-def test_auto_reader_uses_numpy_for_small_files_until_pandas_is_imported(tmp_path, monkeypatch):
+def test_auto_reader_uses_numpy_for_small_files_until_pandas_is_imported(monkeypatch):
     # the switch decides only which reader runs, never the result
     monkeypatch.setattr(csv_events, "READER", "auto")
     assert csv_events._pandas(csv_events.PANDAS_MIN_BYTES) is not None
@@ -225,7 +225,7 @@ def test_fill_from_csv_file_is_the_same_with_either_reader(tmp_path, monkeypatch
     np.testing.assert_array_equal(results[0][1], results[1][1])
 
 
-def test_every_short_token_is_read_alike(tmp_path, monkeypatch):
+def test_every_short_token_is_read_alike(tmp_path):
     # every token of up to two characters of the plain alphabet, and the words of
     # nan and inf in several cases: where the pandas reader takes a token, NumPy's
     # takes it too and makes the same number of it

@@ -138,7 +138,8 @@ def test_in_memory_fill_does_not_import_dask():
 
 # --------------------------------------------------------------------------- DataFrames
 @pytest.mark.parametrize("make", [grid, nested], ids=["rectilinear", "subbinnings"])
-def test_parquet_dataframe_fill_equals_in_memory(client, parquet_dir, make):
+@pytest.mark.usefixtures("client")
+def test_parquet_dataframe_fill_equals_in_memory(parquet_dir, make):
     ddf = dd.read_parquet(str(parquet_dir))
     assert ddf.npartitions == 5
     ours, expected = make(), make()
@@ -149,7 +150,8 @@ def test_parquet_dataframe_fill_equals_in_memory(client, parquet_dir, make):
     assert ours.get_entries_as_ndarray().sum() > 10000
 
 
-def test_dataframe_fill_scalar_weight_rename_and_cut(client, parquet_dir):
+@pytest.mark.usefixtures("client")
+def test_dataframe_fill_scalar_weight_rename_and_cut(parquet_dir):
     ddf = dd.read_parquet(str(parquet_dir)).rename(columns={"true_x": "tx"})
     cut = ddf[ddf["y"] < 0.5]  # a cut is a selection of the frame, as in memory
     ours, expected = grid(), grid()
@@ -164,7 +166,8 @@ def test_dataframe_fill_scalar_weight_rename_and_cut(client, parquet_dir):
         grid().fill(ddf, rename={"tx": "true_x", "y": "other"})
 
 
-def test_empty_partitions_and_empty_frame(client, parquet_dir):
+@pytest.mark.usefixtures("client")
+def test_empty_partitions_and_empty_frame(parquet_dir):
     ddf = dd.read_parquet(str(parquet_dir))
     none = ddf[ddf["true_x"] > 1e9]
     b = grid()
@@ -179,7 +182,8 @@ def test_empty_partitions_and_empty_frame(client, parquet_dir):
     assert_same_fill(ours, expected)
 
 
-def test_dataframe_errors_name_the_problem_and_fill_nothing(client, parquet_dir):
+@pytest.mark.usefixtures("client")
+def test_dataframe_errors_name_the_problem_and_fill_nothing(parquet_dir):
     ddf = dd.read_parquet(str(parquet_dir))
     b = grid()
     with pytest.raises(MissingVariableError, match=r"no column 'y'.*columns: true_x"):
@@ -199,14 +203,16 @@ def test_dataframe_errors_name_the_problem_and_fill_nothing(client, parquet_dir)
         b.fill(in_memory(parquet_dir), weight=ddf["w"])
 
 
-def test_dummy_binning_is_not_filled(client, parquet_dir):
+@pytest.mark.usefixtures("client")
+def test_dummy_binning_is_not_filled(parquet_dir):
     ddf = dd.read_parquet(str(parquet_dir))
     with pytest.raises(TypeError, match="dummy"):
         grid().clone(dummy=True).fill(ddf)
 
 
 # --------------------------------------------------------------------------- response matrix
-def test_response_matrix_fill_and_fill_up_truth(client, parquet_dir):
+@pytest.mark.usefixtures("client")
+def test_response_matrix_fill_and_fill_up_truth(parquet_dir):
     ddf = dd.read_parquet(str(parquet_dir))
     ours, expected = response_matrix(), response_matrix()
     ours.fill(ddf, weight=ddf["w"])
@@ -222,7 +228,8 @@ def test_response_matrix_fill_and_fill_up_truth(client, parquet_dir):
     assert_same_matrix(ours, expected)
 
 
-def test_response_matrix_missing_reco_column_fills_nothing(client, parquet_dir):
+@pytest.mark.usefixtures("client")
+def test_response_matrix_missing_reco_column_fills_nothing(parquet_dir):
     ddf = dd.read_parquet(str(parquet_dir), columns=["true_x", "w"])
     matrix = response_matrix()
     with pytest.raises(MissingVariableError, match="'reco_x'"):
@@ -230,7 +237,8 @@ def test_response_matrix_missing_reco_column_fills_nothing(client, parquet_dir):
     assert matrix.get_truth_entries_as_ndarray().sum() == 0
 
 
-def test_response_matrix_raise_error_is_atomic_with_dask(client):
+@pytest.mark.usefixtures("client")
+def test_response_matrix_raise_error_is_atomic_with_dask():
     frame = pd.DataFrame({"true_x": [1.0, 2.0], "reco_x": [1.0, 55.0]})
     matrix = response_matrix()
     with pytest.raises(ValueError, match="not part of binning"):
@@ -238,7 +246,8 @@ def test_response_matrix_raise_error_is_atomic_with_dask(client):
     assert matrix.get_truth_entries_as_ndarray().sum() == 0
 
 
-def test_lazy_fills_compute_together(client, parquet_dir):
+@pytest.mark.usefixtures("client")
+def test_lazy_fills_compute_together(parquet_dir):
     ddf = dd.read_parquet(str(parquet_dir))
     b = grid()
     b.fill({"true_x": np.array([1.0]), "y": np.array([0.1])})
@@ -268,7 +277,8 @@ def test_lazy_fills_compute_together(client, parquet_dir):
 
 
 # --------------------------------------------------------------------------- dask arrays
-def test_dict_of_dask_arrays(client):
+@pytest.mark.usefixtures("client")
+def test_dict_of_dask_arrays():
     frame = events_frame(30000, seed=7)
     x = da.from_array(frame["true_x"].to_numpy(), chunks=7000)
     y = da.from_array(frame["y"].to_numpy(), chunks=11000)  # other chunks: rechunked
@@ -284,7 +294,8 @@ def test_dict_of_dask_arrays(client):
     assert_same_fill(ours, expected)
 
 
-def test_dict_of_dask_arrays_errors(client):
+@pytest.mark.usefixtures("client")
+def test_dict_of_dask_arrays_errors():
     x = da.from_array(np.linspace(0, 10, 100), chunks=30)
     with pytest.raises(MissingVariableError, match="no variable 'y'"):
         grid().fill({"true_x": x})
@@ -296,7 +307,8 @@ def test_dict_of_dask_arrays_errors(client):
         grid().fill({"true_x": [1.0], "y": [0.1]}, weight=da.ones(1, chunks=1))
 
 
-def test_unknown_chunk_sizes_from_a_cut(client):
+@pytest.mark.usefixtures("client")
+def test_unknown_chunk_sizes_from_a_cut():
     values = np.random.default_rng(3).uniform(-2, 12, 5000)
     x = da.from_array(values, chunks=1000)
     keep = x > 3.0
@@ -313,7 +325,8 @@ def test_unknown_chunk_sizes_from_a_cut(client):
     st.sampled_from(["scalar", "array"]),
     st.integers(0, 2**32 - 1),
 )
-def test_dask_fill_equals_in_memory_random(client, n, chunk, weight_kind, seed):
+@pytest.mark.usefixtures("client")
+def test_dask_fill_equals_in_memory_random(n, chunk, weight_kind, seed):
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1.0, 11.0, n)
     y = rng.uniform(-0.1, 1.1, n)
@@ -334,7 +347,8 @@ def test_dask_fill_equals_in_memory_random(client, n, chunk, weight_kind, seed):
 
 
 # --------------------------------------------------------------------------- awkward
-def test_awkward_and_dask_awkward_fill(client):
+@pytest.mark.usefixtures("client")
+def test_awkward_and_dask_awkward_fill():
     import awkward as ak
     import dask_awkward as dak
 

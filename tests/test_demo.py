@@ -28,7 +28,7 @@ RECO_EDGES = np.array([-np.inf, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, np.inf])
 
 
 def expected_reco_counts(years: float = 10.0) -> dict[str, np.ndarray]:
-    """Mean reco_x counts of "run experiment" with background, from the spec's distributions.
+    """Mean reco_x counts of "run experiment" with background, from the generators' distributions.
 
     Noise: N(0, 2) at reco level, 20 per year. Background: 30 per year, true x
     ~ N(0.5, sqrt(0.5)) smeared by N(0, 2); y independent of x, so the efficiency
@@ -103,8 +103,8 @@ def test_expected_reco_counts_sanity():
     assert expected["noise"].sum() == pytest.approx(200.0)
 
 
-def test_real_data_follow_the_spec_distributions(tmp_path):
-    """The step-05 "real data" recipe reproduces the spec's reco-level expectation.
+def test_real_data_follow_the_generator_distributions(tmp_path):
+    """The step-05 "real data" recipe reproduces the analytic reco-level expectation.
 
     1000 years (100 times the tutorial's data) scaled to 10 years must match the
     analytic expectation far better than one data set's Poisson noise: a wrong
@@ -337,7 +337,7 @@ def test_step05_prediction_at_the_truth(full_chain):
     variance: 0.7-2.0 over twelve chain seeds (finite Monte Carlo, 10x the data, and
     the Bayesian priors of sparse truth bins); a generator or template bug that
     matters for the p-values gives several units (see
-    test_real_data_follow_the_spec_distributions).
+    test_real_data_follow_the_generator_distributions).
     """
     truth = step_results(full_chain, "05")["truth"]
     np.testing.assert_allclose(truth["x"], [200.0, 300.0, 1000.0])
@@ -356,7 +356,7 @@ def test_step06_cross_sections(full_chain):
     assert results["binning"]["n_parameters"] == (
         1 + results["binning"]["n_bg_xsec"] + results["binning"]["n_signal_xsec"]
     )
-    # deterministic template sums (spec: 30 resp. 100 per energy bin)
+    # deterministic template sums (the step builds 30 resp. 100 per energy bin)
     np.testing.assert_allclose(results["templates"]["bg_sum"], 270.0, rtol=1e-6)
     np.testing.assert_allclose(results["templates"]["model_A_sum"], 900.0, rtol=1e-6)
     np.testing.assert_allclose(results["templates"]["model_B_sum"], 900.0, rtol=1e-6)

@@ -204,10 +204,7 @@ def test_the_message_names_the_culprit():
 
 
 def _private_modules() -> list[str]:
-    names = []
-    for module in pkgutil.walk_packages(remu.__path__, prefix="remu."):
-        names.append(module.name)
-    return sorted(names)
+    return sorted(module.name for module in pkgutil.walk_packages(remu.__path__, prefix="remu."))
 
 
 #: exception classes that stay private, with the reason

@@ -341,7 +341,8 @@ def test_root_wildcard_matching_nothing_is_an_error(tmp_path):
         lb.fill_from_root(str(tmp_path / "nothing*.root") + ":events")
 
 
-def test_root_dask_progress_by_partition(client, root_folder):
+@pytest.mark.usefixtures("client")
+def test_root_dask_progress_by_partition(root_folder):
     out = bar_file()
     lb = binning.LinearBinning("true_x", np.linspace(0.0, 10.0, 11))
     lb.fill_from_root(
@@ -362,7 +363,8 @@ def frame() -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
-def test_dask_fill_progress_on_the_cluster(client, frame):
+@pytest.mark.usefixtures("client")
+def test_dask_fill_progress_on_the_cluster(frame):
     ddf = dd.from_pandas(frame, npartitions=8)
     out = bar_file()
     r = response_matrix()
@@ -393,7 +395,8 @@ def test_dask_fill_progress_on_the_local_scheduler(frame):
     assert_array_equal(lb.get_entries_as_ndarray(), plain.get_entries_as_ndarray())
 
 
-def test_dask_fill_without_progress_writes_nothing_and_logs(client, frame, capsys, caplog):
+@pytest.mark.usefixtures("client")
+def test_dask_fill_without_progress_writes_nothing_and_logs(frame, capsys, caplog):
     ddf = dd.from_pandas(frame, npartitions=4)
     lb = binning.LinearBinning("true_x", np.linspace(0.0, 10.0, 11))
     with caplog.at_level(logging.INFO, logger="remu"):
@@ -413,7 +416,8 @@ def test_dask_fill_without_progress_writes_nothing_and_logs(client, frame, capsy
     assert "none of the 4000 events" in record.getMessage()
 
 
-def test_fill_up_truth_takes_progress_out(client, frame):
+@pytest.mark.usefixtures("client")
+def test_fill_up_truth_takes_progress_out(frame):
     ddf = dd.from_pandas(frame, npartitions=3)
     r = response_matrix()
     out = bar_file()
@@ -432,7 +436,8 @@ def parquet_folder(tmp_path_factory, frame) -> Path:
 
 
 @pytest.mark.parametrize("use_dask", [False, True], ids=["in process", "dask"])
-def test_parquet_fill_progress_logging_and_result(client, frame, parquet_folder, caplog, use_dask):
+@pytest.mark.usefixtures("client")
+def test_parquet_fill_progress_logging_and_result(frame, parquet_folder, caplog, use_dask):
     lb = binning.LinearBinning("true_x", np.linspace(0.0, 10.0, 11))
     out = bar_file()
     with caplog.at_level(logging.INFO, logger="remu"):

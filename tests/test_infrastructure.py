@@ -25,7 +25,7 @@ def test_atomic_open_leaves_old_file_on_error(tmp_path):
     with pytest.raises(RuntimeError, match="boom"):
         write_then_crash()
     assert target.read_text() == "old"
-    assert os.listdir(tmp_path) == ["m.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["m.txt"]
 
 
 def test_atomic_open_rejects_append(tmp_path):

@@ -26,7 +26,7 @@ from remu.likelihood import (
 
 
 class ScaledIdentity(Predictor):
-    """A tiny hand-written predictor following the spec's interface: ``mu_s = f_s * p``."""
+    """A tiny hand-written predictor following the Predictor interface: ``mu_s = f_s * p``."""
 
     def __init__(self, factors, n):
         Predictor.__init__(self, [(0.0, np.inf)] * n, [1.0] * n)

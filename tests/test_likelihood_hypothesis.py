@@ -36,7 +36,7 @@ class AnalyticTemplateFit(LikelihoodMaximizer):
     def __init__(self, template):
         self.template = np.asarray(template, dtype=float)
 
-    def maximize_log_likelihood(self, likelihood_calculator, **kwargs):
+    def maximize_log_likelihood(self, likelihood_calculator, **_kwargs):
         k = likelihood_calculator.data_model.data_vector
         x = np.array([k.sum() / self.template.sum()])
         ll = float(likelihood_calculator(x))
@@ -46,7 +46,7 @@ class AnalyticTemplateFit(LikelihoodMaximizer):
 class LocalFit(LikelihoodMaximizer):
     """Deterministic local L-BFGS-B fit (no randomness)."""
 
-    def minimize(self, fun, x0, bounds, **kwargs):
+    def minimize(self, fun, x0, bounds, **_kwargs):
         return optimize.minimize(fun, x0, bounds=bounds, method="L-BFGS-B")
 
 

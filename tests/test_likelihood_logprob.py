@@ -95,7 +95,8 @@ class _Opaque(likelihood.Predictor):
     def __init__(self):
         super().__init__(bounds=[(0.0, np.inf)], defaults=[1.0])
 
-    def prediction(self, parameters, systematics_index=slice(None)):
+    # the signature of every predictor; this one has a single variation
+    def prediction(self, parameters, systematics_index=slice(None)):  # noqa: ARG002
         p = np.asarray(parameters, dtype=float)
         mu = np.stack([p[..., 0] ** 2 + 1.0, p[..., 0] + 1.0], axis=-1)
         return mu[..., np.newaxis, :], np.ones((*p.shape[:-1], 1))

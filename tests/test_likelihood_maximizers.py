@@ -49,7 +49,7 @@ def test_two_template_fit_known_optimum():
 
 
 def test_composed_normalisation_fit():
-    # The §11 example: best normalisation of equal truth shares is 20 (sum of data / 1).
+    # The usage example: best normalisation of equal truth shares is 20 (sum of data / 1).
     response = np.array(
         [[[0.8, 0.1], [0.1, 0.7], [0.0, 0.1]], [[0.7, 0.1], [0.2, 0.6], [0.0, 0.2]]]
     )
@@ -97,7 +97,7 @@ def test_no_free_parameters():
 class ScipyMinimize(LikelihoodMaximizer):
     """A user-defined maximizer: local L-BFGS-B only."""
 
-    def minimize(self, fun, x0, bounds, **kwargs):
+    def minimize(self, fun, x0, bounds, **_kwargs):
         return optimize.minimize(fun, x0, bounds=bounds, method="L-BFGS-B")
 
 

@@ -141,7 +141,9 @@ def test_composed_predictor_matches_loop(case):
         if strategy == "cartesian":
             weights.append(np.prod([p.weight(s) for p, s in zip(the_parts, combo, strict=True)]))
         elif isinstance(index, int):
-            weights.append(the_parts[0].weight(combo[0]))  # quirk Q.6: predictors[0]'s
+            # as in ReMU, an int index of a "same" composition takes the weight of
+            # predictors[0] (a full or slice index: of predictors[-1])
+            weights.append(the_parts[0].weight(combo[0]))
         else:
             weights.append(the_parts[-1].weight(combo[-1]))
     ref_pred, ref_w = finish(rows, [np.full(params.shape[:-1], w) for w in weights], index)
@@ -233,13 +235,13 @@ def test_concatenated_predictor_matches_loop(case):
     assert predictor.defaults.shape == (n_par,)
 
 
-# --- the spec's checked examples (§6.2–§6.5, §13) -------------------------------------------
+# --- worked examples with hand-checked numbers ------------------------------------------
 
 A = MatrixPredictor([[[1, 0], [0, 1]], [[2, 0], [0, 2]]], weights=[1, 3])
 B = MatrixPredictor([[[1, 1]], [[10, 10]], [[100, 100]]], weights=[1, 2, 4])
 
 
-def test_spec_composite_examples():
+def test_worked_composite_examples():
     pred, w = ComposedPredictor([B, A])([1, 1])
     assert_allclose(pred, [[2], [4], [20], [40], [200], [400]])
     assert_allclose(w, [1, 3, 2, 6, 4, 12])
@@ -258,7 +260,7 @@ def test_spec_composite_examples():
     assert (pred.shape, w.shape) == ((2, 3, 6, 1), (2, 3, 6))
 
 
-def test_spec_composed_same_weights():
+def test_worked_composed_same_weights():
     A2 = MatrixPredictor([np.eye(2)] * 2, weights=[5, 7])
     B2 = MatrixPredictor([np.eye(2)] * 2, weights=[1, 2])
     same = ComposedPredictor([B2, A2], combine_systematics="same")
@@ -281,7 +283,7 @@ W = (
 ).ravel()
 
 
-def test_spec_composed_chain():
+def test_worked_composed_chain():
     composed = ComposedPredictor([P2, P1, P0])
     pred, w = composed([1, 2, 3])
     assert_allclose(pred, [[2.1, 2.2, 2.3]] * 24)
@@ -306,7 +308,7 @@ def test_spec_composed_chain():
     assert_allclose(w, [1, 2])
 
 
-def test_spec_summed_examples():
+def test_worked_summed_examples():
     Q0 = MatrixPredictor([np.diag([1, 2, 3])] * 2, weights=[1, 2])
     summed = SummedPredictor([Q0, P1, P2], scale_factors=[[[2.0]] * 2, [[0.5]] * 3, [[1.0]] * 4])
     pred, w = summed([2, 2, 2, 6, 4, 4, 4])
@@ -332,7 +334,7 @@ def test_spec_summed_examples():
     assert_allclose(w, [3, 4])
 
 
-def test_spec_concatenated_examples():
+def test_worked_concatenated_examples():
     Q0 = MatrixPredictor([np.diag([1, 2, 3])] * 2)
     concatenated = ConcatenatedPredictor([Q0, P1, P2])
     pred, _ = concatenated([2, 2, 2, 3, 4, 4, 4])
@@ -357,9 +359,12 @@ def test_spec_concatenated_examples():
 def test_compose_methods():
     assert isinstance(A.compose(A), ComposedMatrixPredictor)
     generic = Predictor([(0, 1)], [0.5])
-    generic.prediction = lambda p, systematics_index=slice(None): (
-        np.asarray(p)[..., None, :],
-        np.ones((*np.shape(p)[:-1], 1)),
+    # the signature of Predictor.prediction; one variation, so the index is not needed
+    generic.prediction = (
+        lambda p, systematics_index=slice(None): (  # noqa: ARG005
+            np.asarray(p)[..., None, :],
+            np.ones((*np.shape(p)[:-1], 1)),
+        )
     )
     assert (
         type(A.compose(ConcatenatedPredictor([generic, generic], share_parameters=True)))
@@ -411,11 +416,14 @@ def test_linearization_of_nonlinear_predictor():
     assert_allclose(lin.matrices, jac, rtol=1e-10)
 
 
-def test_linearized_spec_example():
+def test_linearized_worked_example():
     square = Predictor([(-np.inf, np.inf)], [1.0])
-    square.prediction = lambda p, systematics_index=slice(None): (
-        np.asarray(p, float)[..., None, :] ** 2,
-        np.ones((*np.shape(p)[:-1], 1)),
+    # the signature of Predictor.prediction; one variation, so the index is not needed
+    square.prediction = (
+        lambda p, systematics_index=slice(None): (  # noqa: ARG005
+            np.asarray(p, float)[..., None, :] ** 2,
+            np.ones((*np.shape(p)[:-1], 1)),
+        )
     )
     lin = LinearizedPredictor(square, evaluation_steps=[1.0])
     assert_allclose(lin([5.0])[0], [[13.0]])  # 3x - 2
@@ -425,7 +433,7 @@ def test_linearized_spec_example():
 
 def test_linearization_of_predictor_without_batch_support():
     class OneAtATime(Predictor):
-        def prediction(self, parameters, systematics_index=slice(None)):
+        def prediction(self, parameters, systematics_index=slice(None)):  # noqa: ARG002
             p = np.asarray(parameters, dtype=float)
             if p.ndim != 1:
                 raise ValueError("one vector at a time")
@@ -440,7 +448,8 @@ def test_default_steps_are_negated_at_the_upper_bound():
     composed = ComposedMatrixPredictor([M])
     assert_allclose(composed.matrices, [[[2.0, 1.0]]])
     assert_allclose(composed.constants, [[0.0]], atol=1e-12)
-    # Integer evaluation points are cast to float (quirk Q.10 fixed).
+    # Integer evaluation points are cast to float (ReMU 0.8.0 keeps the integer dtype,
+    # so its finite-difference steps truncate and the column becomes 0).
     integer = ComposedMatrixPredictor([MatrixPredictor([[2.0]], bounds=[(0, 10)], defaults=[1])])
     assert_allclose(integer.matrices, [[[2.0]]])
 
@@ -506,7 +515,7 @@ def test_underflow_is_not_an_error():
     assert MatrixPredictor([[1e-200]])([1e-200])[0] == 0.0
 
 
-# --- the usage examples of the spec (§11), predictor side ---------------------------------
+# --- the usage examples, predictor side ---------------------------------------------------
 
 
 def marginal_log_likelihood(data, prediction, weights):
@@ -573,7 +582,7 @@ def test_same_composition_with_generic_predictor(n_generic):
 
 
 def test_usage_examples_through_facade():
-    """§11 of the spec, end to end through ``remu.likelihood``, with the documented outputs."""
+    """The usage example, end to end through ``remu.likelihood``, with the documented outputs."""
     from remu import likelihood
 
     response = np.array(

@@ -25,7 +25,7 @@ FLOATS = st.floats(-10, 10, allow_nan=False, allow_infinity=False).map(lambda x:
 
 
 def index_forms(n_syst: int) -> st.SearchStrategy:
-    """Every kind of systematics_index the spec allows: full, int, slice, list."""
+    """Every kind of systematics_index the API allows: full, int, slice, list."""
     return st.one_of(
         st.just(slice(None)),
         st.integers(-n_syst, n_syst - 1),
@@ -127,10 +127,10 @@ def test_fixed_parameter_predictors_match_full_prediction(case, data):
     assert isinstance(predictor.fix_parameters(fix), FixedParameterMatrixPredictor)
 
 
-# --- the spec's checked examples (§6.7, §6.8, §6.11, §6.13, §13) -----------------------
+# --- worked examples with hand-checked numbers ------------------------------------------
 
 
-def test_linear_einsum_spec_examples():
+def test_linear_einsum_worked_examples():
     M = [[[1, 0], [0, 1]], [[0.9, 0], [0, 0.8]]]
     p = LinearEinsumPredictor("ijk,...k->...ij", M, defaults=[1, 1])
     pred, w = p([1.0, 2.0])
@@ -190,7 +190,7 @@ def spec_matrix_predictor() -> MatrixPredictor:
     return MatrixPredictor(SPEC_P["matrices"], SPEC_P["constants"], weights=SPEC_P["weights"])
 
 
-def test_matrix_predictor_spec_examples():
+def test_matrix_predictor_worked_examples():
     P = spec_matrix_predictor()
     pred, w = P([1, 10])
     assert_allclose(pred, SPEC_OUT)
@@ -211,7 +211,7 @@ def test_matrix_predictor_promotes_to_3d():
     assert_allclose(MatrixPredictor([1.0, 2.0])([1.0, 1.0])[0], [[3.0]])
 
 
-def test_template_predictor_spec_examples():
+def test_template_predictor_worked_examples():
     pred, w = TemplatePredictor([[1.0, 2.0, 3.0]])([2.0])
     assert_allclose(pred, [[2.0, 4.0, 6.0]])
     assert_allclose(w, [1.0])
@@ -232,7 +232,7 @@ def test_template_predictor_spec_examples():
 @pytest.mark.parametrize(
     ("fix", "args", "n_free"), [([1, None], [10], 1), ([None, 10], [1], 1), ([1, 10], [], 0)]
 )
-def test_fixed_parameter_spec_examples(fix, args, n_free):
+def test_fixed_parameter_worked_examples(fix, args, n_free):
     P = spec_matrix_predictor()
     for cls in (FixedParameterPredictor, FixedParameterMatrixPredictor):
         F = cls(P, fix)
@@ -245,7 +245,7 @@ def test_fixed_parameter_spec_examples(fix, args, n_free):
 
 def test_fixed_matrix_predictor_reference_attributes():
     F = FixedParameterMatrixPredictor(spec_matrix_predictor(), [None, 10])
-    # Quirk Q.4: free entries of fix_values become 0 (the insert_* attributes are right).
+    # As in ReMU, free entries of fix_values become 0 (the insert_* attributes are right).
     assert_array_equal(F.fix_values, [0.0, 10.0])
     assert_array_equal(F.insert_indices, [1])
     assert_array_equal(F.insert_values, [10.0])
@@ -272,7 +272,8 @@ def test_sparse_matrix_predictor():
     )
     params = np.array([[1.0, 100.0, 2.0], [0.5, -3.0, 1.0]])
     assert_allclose(P(params)[0][:, 0], params[:, [0, 2]] @ matrices[0].T)
-    # Fixing parameters of a sparse predictor works (quirk Q.3 fixed): missing columns are 0.
+    # Fixing parameters of a sparse predictor works (ReMU 0.8.0 raises IndexError):
+    # the columns missing from the sparse matrix are 0.
     for fix, free_params in (
         ([None, 7.0, None], params[:, [0, 2]]),
         ([3.0, None, None], params[:, 1:]),
@@ -346,9 +347,12 @@ def test_predictor_base():
 
 def test_monkeypatched_prediction_is_used_by_call():
     p = Predictor([(0, 1)], [0.5])
-    p.prediction = lambda parameters, systematics_index=slice(None): (
-        np.asarray(parameters)[..., None, :] * 2,
-        np.ones((*np.shape(parameters)[:-1], 1)),
+    # the signature of Predictor.prediction; one variation, so the index is not needed
+    p.prediction = (
+        lambda parameters, systematics_index=slice(None): (  # noqa: ARG005
+            np.asarray(parameters)[..., None, :] * 2,
+            np.ones((*np.shape(parameters)[:-1], 1)),
+        )
     )
     assert_allclose(p([3.0])[0], [[6.0]])
     assert_allclose(p.fix_parameters([2.0])([])[0], [[4.0]])

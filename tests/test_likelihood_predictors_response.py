@@ -58,7 +58,7 @@ def test_reference_archives(shared_data, folder, n_syst, n_reco, n_truth):
     full[..., 0] = 3.0
     assert_allclose(fixed(batch[..., 1:])[0], predictor(full)[0], rtol=1e-10, atol=1e-12)
     # File objects work as well, and the predictor pickles.
-    with open(path, "rb") as handle:
+    with path.open("rb") as handle:
         from_handle = ResponseMatrixPredictor(handle)
     assert_allclose(from_handle.matrices, predictor.matrices)
     clone = pickle.loads(pickle.dumps(predictor))
@@ -72,7 +72,7 @@ def archive(**arrays) -> io.BytesIO:
     return buffer
 
 
-def test_spec_sparse_example():
+def test_worked_sparse_example():
     R = ResponseMatrixPredictor(
         archive(
             matrices=np.full((1, 2, 2), 0.5),

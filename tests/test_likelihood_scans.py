@@ -73,28 +73,28 @@ def test_repeated_wilks_calls_reuse_the_alternative_fit(fit_counter):
 
 
 def _mutations():
-    def data(calc, tester):
+    def data(calc, _tester):
         calc.data_model.data_vector[2] += 7
 
-    def matrices(calc, tester):
+    def matrices(calc, _tester):
         calc.predictor.matrices[:, 1, 0] *= 1.5
 
-    def constants(calc, tester):
+    def constants(calc, _tester):
         calc.predictor.constants += 1.0
 
-    def bounds(calc, tester):
+    def bounds(calc, _tester):
         calc.predictor.bounds[0, 1] = 30.0
 
-    def defaults(calc, tester):
+    def defaults(calc, _tester):
         calc.predictor.defaults[:] = [50.0, 20.0, 30.0]
 
-    def weights(calc, tester):
+    def weights(calc, _tester):
         calc.predictor.weights[:5] = 10.0
 
-    def systematics(calc, tester):
+    def systematics(calc, _tester):
         calc.systematics = ProfileLikelihoodSystematics
 
-    def maximizer(calc, tester):
+    def maximizer(_calc, tester):
         tester.maximizer = BasinHoppingMaximizer(niter=3)
 
     def calculator(calc, tester):

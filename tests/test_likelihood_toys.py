@@ -51,7 +51,7 @@ def model(n_syst: int = 12, systematics: str = "marginal") -> LikelihoodCalculat
 class LocalFit(LikelihoodMaximizer):
     """A deterministic scipy fit: toys are fitted one by one (no engine)."""
 
-    def minimize(self, fun, x0, bounds, **kwargs):
+    def minimize(self, fun, x0, bounds, **_kwargs):
         from scipy import optimize
 
         return optimize.minimize(fun, x0 + 100.0, bounds=bounds, method="L-BFGS-B")
@@ -223,7 +223,7 @@ def test_keywords_are_taken_out_before_the_predictor():
 
 def test_a_worker_error_reaches_the_caller(spawned_pool):
     class Broken(LikelihoodMaximizer):
-        def minimize(self, fun, x0, bounds, **kwargs):
+        def minimize(self, *_args, **_kwargs):
             msg = "this maximizer always fails"
             raise RuntimeError(msg)
 

@@ -29,7 +29,7 @@ EVENTS = [
 ]
 
 
-def test_spec_usage_example():
+def test_worked_usage_example():
     resp = linear_matrix()
     resp.fill(EVENTS)
     assert_array_equal(resp.get_truth_entries_as_ndarray(), [1, 2])
@@ -316,7 +316,7 @@ def test_toys_match_mean_and_variance():
     mean = resp.get_mean_response_matrix_as_ndarray()
     var = resp.get_statistical_variance_as_ndarray()
     assert_allclose(toys.mean(axis=0), mean, atol=5 * np.sqrt(var.max() / 20000))
-    # the spec's variance omits var(eff) * var(p), a small positive term
+    # the statistical variance omits var(eff) * var(p), a small positive term
     ratio = toys.var(axis=0) / var
     assert np.all(ratio > 0.93)
     assert np.all(ratio < 1.3)
@@ -369,7 +369,7 @@ def test_export_is_atomic(tmp_path, monkeypatch):
     target = tmp_path / "resp.npz"
     target.write_bytes(b"old")
 
-    def broken(*args, **kwargs):
+    def broken(*_args, **_kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(np, "savez", broken)

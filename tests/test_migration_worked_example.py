@@ -1,4 +1,4 @@
-"""The spec's "Worked numeric example (reference values)", reproduced exactly."""
+"""A worked numeric example of a response matrix, with hand-computed reference values."""
 
 from __future__ import annotations
 

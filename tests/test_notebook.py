@@ -26,7 +26,7 @@ class _StrictParser(HTMLParser):
         self.text: list[str] = []
         self.tags: list[str] = []
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag, attrs):  # noqa: ARG002 (HTMLParser's signature)
         self.stack.append(tag)
         self.tags.append(tag)
 

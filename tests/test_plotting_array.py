@@ -20,7 +20,7 @@ from test_plotting_helpers import band_extent, bands, check_png, legend_texts
 ARR = np.array([1.0, 3.0, 2.0, 5.0])
 
 
-def test_spec_example_two_rows(tmp_path):
+def test_worked_example_two_rows(tmp_path):
     p = plotting.ArrayPlotter(ARR, bins_per_row=3)
     p.plot_array(hatch=None, label="nominal")
     p.plot_array([ARR * 0.9, ARR, ARR * 1.1], stack_function=0.68, label="toys")
@@ -163,7 +163,8 @@ def test_bad_stack_functions():
     with pytest.raises(ValueError, match=r"within \[0, 1\]"):
         p.plot_array(stack_function=1.5)
     with pytest.raises(ValueError, match="returned shape"):
-        p.plot_array(stack_function=lambda x, axis=0: np.sum(x))
+        # takes axis like a NumPy reduction, but ignores it: the shape comes out wrong
+        p.plot_array(stack_function=lambda x, axis=0: np.sum(x))  # noqa: ARG005
     assert plotting.ArrayPlotter._get_stack_functions is get_stack_functions
     _lo, hi = get_stack_functions(np.float64(0.9))
     assert_allclose(hi(np.arange(11.0), axis=0), 9.5)
@@ -233,7 +234,7 @@ def test_pyplot_figures_are_closed_when_the_plotter_goes(monkeypatch):
 
     backend = matplotlib.get_backend()
 
-    def no_show(*args, **kwargs):
+    def no_show(*_args, **_kwargs):
         raise AssertionError("plotters must never call show()")
 
     monkeypatch.setattr(plt, "show", no_show)

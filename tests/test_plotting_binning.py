@@ -90,7 +90,7 @@ def test_public_names():
 # -- LinearBinningPlotter ---------------------------------------------------------
 
 
-def test_linear_spec_example_density_read_back(tmp_path):
+def test_linear_worked_example_density_read_back(tmp_path):
     lb = binning.LinearBinning("x", [0, 1, 5, 7, np.inf])
     values = np.array([1.0, 4.0, 2.0, 1.0])
     lb.set_values_from_ndarray(values)
@@ -170,7 +170,7 @@ def test_linear_density_positional_is_rejected():
     lb = binning.LinearBinning("x", [0.0, 1.0, 2.0])
     p = plotting.get_plotter(lb)
     with pytest.raises(TypeError):
-        p.plot_array(np.ones(2), False)  # upstream quirk 10: density is given twice
+        p.plot_array(np.ones(2), False)  # as in ReMU: density is given twice
 
 
 def test_zero_width_bins_give_inf_without_floating_point_errors():

@@ -29,7 +29,7 @@ def centres(edges):
     return (edges[1:] + edges[:-1]) / 2
 
 
-def test_spec_example_corner(tmp_path):
+def test_worked_example_corner(tmp_path):
     rb = binning.RectilinearBinning(["x", "y"], [[0, 1, 2, 3], [0, 1, 2]])
     rb.set_values_from_ndarray(np.arange(6.0))
     p = plotting.get_plotter(rb, x_axis_binnings=["x"], y_axis_binnings=["y"])
@@ -258,7 +258,7 @@ def test_scatter_reproducible_and_proportional():
 def test_all_zero_projection():
     rb = binning.RectilinearBinning(["x", "y"], [[0.0, 1.0, 2.0], [0.0, 1.0, 2.0]])
     p = plotting.get_plotter(rb)
-    p.plot_values(scatter=100, label="scatter")  # upstream quirk 2 fixed: draws nothing
+    p.plot_values(scatter=100, label="scatter")  # all zero: draws nothing (0.8.0: IndexError)
     assert scatters(p.figax[1][1, 0]) == []
     p.plot_values(label="map")
     (mesh,) = meshes(p.figax[1][1, 0])
@@ -310,7 +310,8 @@ def test_bad_axis_selections_and_arrays():
     with pytest.raises(TypeError, match="unknown stack_function"):
         p.plot_values(stack_function="mean")
     with pytest.raises(ValueError, match="margin_function"):
-        p.plot_values(margin_function=lambda a, axis: a)
+        # takes axis like a NumPy reduction, but reduces nothing
+        p.plot_values(margin_function=lambda a, axis: a)  # noqa: ARG005
 
 
 def test_two_y_variables_stack_bottom_to_top():

@@ -1,4 +1,4 @@
-"""The usage examples of the plotting specification run as written."""
+"""The usage examples of remu.plotting run as written."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from remu import binning, plotting
 from test_plotting_helpers import check_png, legend_texts
 
 
-def test_spec_usage_examples(tmp_path, monkeypatch):
+def test_worked_usage_examples(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
     # plain arrays, with a stack of toys shown as a 68% band

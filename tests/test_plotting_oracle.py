@@ -301,8 +301,8 @@ def test_figures_match_reference(summaries, scenario):
 
 
 def test_two_y_binnings_work_where_the_reference_fails(summaries):
-    # remu 0.8.0 raises IndexError for any corner plot with two or more y binnings
-    # (not listed among the spec's quirks); we draw the layout the spec describes.
+    # remu 0.8.0 raises IndexError for any corner plot with two or more y binnings;
+    # we draw the documented layout: one row of panels per y binning.
     ours, theirs = summaries
     assert theirs["corner3_axes"]["error"].startswith("IndexError")
     assert ours["corner3_axes"]["shape"] == [3, 2]

@@ -298,7 +298,8 @@ def test_response_matrix_from_root(root_files):
 
 
 # --------------------------------------------------------------------------- Dask
-def test_dask_fill_from_root(client, root_files):
+@pytest.mark.usefixtures("client")
+def test_dask_fill_from_root(root_files):
     folder, events = root_files
     ours, expected = grid(), grid()
     ours.fill_from_root(
@@ -323,7 +324,8 @@ def test_dask_fill_from_root(client, root_files):
         )
 
 
-def test_dask_fill_from_root_jagged(client, jagged_file):
+@pytest.mark.usefixtures("client")
+def test_dask_fill_from_root_jagged(jagged_file):
     path, data, _counts = jagged_file
     ours, expected = muon_binning(), muon_binning()
     ours.fill_from_root(

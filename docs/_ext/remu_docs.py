@@ -212,7 +212,7 @@ def _write(path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-def generate(app: Any) -> None:
+def generate(_app: Any) -> None:
     """Write every generated page (``builder-inited`` hook)."""
     api = GENERATED / "api"
     index = ["API reference", "=============", "", ".. toctree::", "   :maxdepth: 1", ""]

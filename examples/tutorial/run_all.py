@@ -83,7 +83,7 @@ def run_step(
     folder.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, str(HERE / script), "--output", str(output), *step_args]
     start = time.perf_counter()
-    with open(folder / "log.txt", "w") as log:
+    with (folder / "log.txt").open("w") as log:
         # stdout to the log; stderr (progress bars, warnings, errors) to the terminal
         code = subprocess.run(command, stdout=log, env=env, check=False).returncode
     return code, time.perf_counter() - start

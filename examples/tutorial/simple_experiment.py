@@ -271,17 +271,18 @@ def write_csv(filename: str | os.PathLike[str], columns: Mapping[str, ArrayLike]
     else:
         body = ""
     target = Path(filename)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = Path(name)
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write(",".join(names) + "\n" + body)
         # mkstemp creates the file private (0600); give it the usual permissions
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
+        tmp.chmod(0o666 & ~umask)
+        tmp.replace(target)  # one rename: readers see the old or the new file
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -293,7 +294,7 @@ def read_csv(filename: str | os.PathLike[str]) -> Events:
     dict of str to ndarray
         One float array per column, in file order.
     """
-    with open(filename) as handle:
+    with Path(filename).open() as handle:
         names = [name.strip() for name in handle.readline().split(",")]
         body = handle.read()
     if body.strip():

@@ -24,7 +24,7 @@ from remu import binning, plotting
 
 def simulate(settings: common.Settings) -> dict[str, Any]:
     """Write real_data.txt and the model A/B Monte Carlo files."""
-    counts = {
+    return {
         "real_data": experiment.run_experiment(10, "real_data.txt", rng=settings.rng(0, 1)),
         "modelA": experiment.simulate_experiment(
             100, "modelA", "modelA_data.txt", "modelA_truth.txt", rng=settings.rng(0, 2)
@@ -33,7 +33,6 @@ def simulate(settings: common.Settings) -> dict[str, Any]:
             100, "modelB", "modelB_data.txt", "modelB_truth.txt", rng=settings.rng(0, 3)
         ),
     }
-    return counts
 
 
 def plot_reco(filenames: dict[str, str]) -> None:

@@ -117,7 +117,8 @@ def optimise(resp: migration.ResponseMatrix) -> tuple[migration.ResponseMatrix, 
     return resp, iterations
 
 
-def main(settings: common.Settings) -> dict[str, Any]:
+# Every step's main takes the run's settings; this step needs none of them.
+def main(settings: common.Settings) -> dict[str, Any]:  # noqa: ARG001
     coarse = coarse_binning()
     resp, fine = fine_binning()
     n_fine = resp.truth_binning.data_size

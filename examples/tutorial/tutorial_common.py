@@ -237,7 +237,7 @@ def write_text(filename: str | os.PathLike[str], text: Any) -> None:
     tmp = target.with_name(f".{target.name}.tmp")
     content = str(text)
     tmp.write_text(content if content.endswith("\n") else content + "\n")
-    os.replace(tmp, target)
+    tmp.replace(target)
 
 
 def fit_summary(result: Any) -> dict[str, Any]:

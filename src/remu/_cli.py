@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import glob
 import json
 import math
 import os
@@ -67,6 +66,7 @@ from typing import Any, NoReturn
 import numpy as np
 import yaml
 
+from remu._paths import absolute, exists, has_wildcards, is_dir, matches
 from remu._version import __version__
 
 
@@ -275,11 +275,11 @@ def _check_matches(name: str, path: str) -> None:
     """Check that a local path exists, or that a wildcard matches (else a one-line error)."""
     if not _local(path):
         return
-    if glob.has_magic(path):
-        if not glob.glob(path, recursive=True):
+    if has_wildcards(path):
+        if not matches(path):
             msg = f"{name}: no file matches {path}"
             raise CommandError(msg)
-    elif not os.path.exists(path):
+    elif not exists(path):
         msg = f"{name}: no such file: {path}"
         raise CommandError(msg)
 
@@ -290,12 +290,12 @@ def _classify(name: str) -> _Input:
     if root:
         path = root.group("path")
         _check_matches(name, path)
-        absolute = os.path.abspath(path) if _local(path) else path
+        files = absolute(path) if _local(path) else path
         tree = root.group("tree")
-        return _Input("root", name, absolute if tree is None else f"{absolute}:{tree}")
-    if name.lower().endswith(_PARQUET_SUFFIXES) or os.path.isdir(name):
+        return _Input("root", name, files if tree is None else f"{files}:{tree}")
+    if name.lower().endswith(_PARQUET_SUFFIXES) or is_dir(name):
         _check_matches(name, name)
-        return _Input("parquet", name, os.path.abspath(name) if _local(name) else name)
+        return _Input("parquet", name, absolute(name) if _local(name) else name)
     return _Input("csv", name, name)
 
 

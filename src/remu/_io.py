@@ -46,20 +46,21 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) ->
         msg = f"atomic_open only writes whole files (mode 'w' or 'wb'); got mode {mode!r}"
         raise ValueError(msg)
     target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    directory = target.parent if str(target.parent) else Path()
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    tmp = Path(name)
     try:
         # mkstemp makes the file private (0600); give it the mode an ordinary open()
         # would: the existing file's mode, or 0666 less the umask for a new file
-        os.chmod(tmp, _mode_for(target))
+        tmp.chmod(_mode_for(target))
         with os.fdopen(fd, mode, **kwargs) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, target)
+        # one rename (os.replace) in the same directory: readers see the old or the new file
+        tmp.replace(target)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -68,10 +68,11 @@ def mapper_property(area: str) -> property:
     True
     """
 
-    def fget(module: types.ModuleType) -> Callable[..., Any]:
+    # The module instance is the property's ``self``; the mappers live in ``mappers``.
+    def fget(_module: types.ModuleType) -> Callable[..., Any]:
         return mappers[area]
 
-    def fset(module: types.ModuleType, value: Callable[..., Any]) -> None:
+    def fset(_module: types.ModuleType, value: Callable[..., Any]) -> None:
         set_mapper(area, value)
 
     doc = f"The ``map``-like function of remu.{area} (default: the builtin ``map``)."

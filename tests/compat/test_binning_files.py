@@ -61,7 +61,7 @@ YAML_FILES = _yaml_files()
 
 
 def _plain(path: Path):
-    with open(path) as f:
+    with path.open() as f:
         return yaml.load(f, Loader=UntaggedLoader)
 
 
@@ -79,11 +79,12 @@ def _plain_sizes(node) -> tuple[int, int]:
 
 
 def _load(path: Path):
-    with open(path) as f:
+    with path.open() as f:
         return bn.yaml.full_load(f)
 
 
-def test_every_file_is_hand_counted(shared_data):
+@pytest.mark.usefixtures("shared_data")
+def test_every_file_is_hand_counted():
     assert sorted(HAND_COUNTED) == YAML_FILES
 
 
@@ -135,7 +136,7 @@ def test_plain_pyyaml_full_load_after_import(shared_data, rel):
 def test_dump_load_round_trip(shared_data, rel, tmp_path):
     obj = _load(shared_data / rel)
     out = tmp_path / "again.yml"
-    with open(out, "w") as f:
+    with out.open("w") as f:
         bn.yaml.dump(obj, f)
     text = out.read_text()
     assert "!!python" not in text

@@ -1,4 +1,4 @@
-"""Response-matrix files written by remu 0.8.0 load, mean what the spec says, and ours match."""
+"""Response-matrix files written by remu 0.8.0 load, mean what their layout says, and ours match."""
 
 from __future__ import annotations
 
@@ -51,8 +51,8 @@ def test_reference_file_layout(shared_data, path, builder, n_toys, n_reco, n_tru
         assert shapes["weights"] == (n_toys,)
 
 
-@pytest.mark.parametrize(("path", "builder", "n_toys", "n_reco", "n_truth"), FILES)
-def test_reference_file_meaning(shared_data, path, builder, n_toys, n_reco, n_truth):
+@pytest.mark.parametrize(("path", "builder", "n_toys"), [f[:3] for f in FILES])
+def test_reference_file_meaning(shared_data, path, builder, n_toys):
     data = load_response_npz(shared_data / path)  # validates probabilities too
     M = data.matrices
     te = data.truth_entries
@@ -92,10 +92,8 @@ def test_reference_01_and_03_share_truth_entries(shared_data):
     assert a.truth_entries.shape == b.truth_entries.shape
 
 
-@pytest.mark.parametrize(("path", "builder", "n_toys", "n_reco", "n_truth"), FILES)
-def test_our_writer_reproduces_layout(
-    shared_data, tmp_path, path, builder, n_toys, n_reco, n_truth
-):
+@pytest.mark.parametrize("path", [f[0] for f in FILES])
+def test_our_writer_reproduces_layout(shared_data, tmp_path, path):
     ref = load_response_npz(shared_data / path)
     out = tmp_path / "ours"  # .npz is appended, as numpy does
     write_response_npz(

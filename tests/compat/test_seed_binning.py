@@ -86,7 +86,7 @@ def _run(shared_seed, example_dir, monkeypatch):
 
 
 def _normalise_phasespace(text):
-    """Sort the names inside ``PhaseSpace(variables={...})``: set order is arbitrary (Q22)."""
+    """Sort the names inside ``PhaseSpace(variables={...})``: ReMU writes them in set order, which changes between processes."""
 
     def fix(match):
         names = sorted(n.strip() for n in match.group(1).split(","))

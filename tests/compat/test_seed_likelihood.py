@@ -63,7 +63,7 @@ def read_code_blocks(seed_dir: Path) -> list[str]:
     return blocks
 
 
-# --- the tutorial's toy experiment (tutorial spec §0.2) ---------------------------------
+# --- the tutorial's toy experiment (its generators of truth and reco events) -----------
 
 GENERATORS = {
     "modelA": (100.0, [0.1, 0.2], [[1.0, 0.0], [0.0, 1.0]]),

@@ -14,7 +14,11 @@ EVENT_DTYPE = [(v, np.float64) for v in VARIABLES]
 
 
 def sizes(spec: dict) -> tuple[int, int]:
-    """(nbins, data_size) of a spec, from the numbering rules of the spec document."""
+    """(nbins, data_size) of a spec, from the numbering rules of the binnings.
+
+    A bin with a subbinning takes as many data indices as the subbinning has; a
+    product has one bin per combination of its constituents' data indices.
+    """
     kind = spec["kind"]
     if kind == "linear":
         nbins = len(spec["edges"]) - 1
@@ -31,7 +35,7 @@ def sizes(spec: dict) -> tuple[int, int]:
 
 
 def has_single_bin_linear(spec: dict) -> bool:
-    """True if a 1-bin LinearBinning occurs anywhere (upstream adjacency quirk Q14)."""
+    """True if a 1-bin LinearBinning occurs anywhere (upstream adjacency differs: D24)."""
     kind = spec["kind"]
     own = False
     if kind == "linear":

@@ -15,7 +15,7 @@ def oracle(tmp_path_factory):
     worker.close()
 
 
-def pytest_collection_modifyitems(config, items):
+def pytest_collection_modifyitems(items):
     """Every test in this folder carries the ``oracle`` marker."""
     for item in items:
         if "tests/oracle/" in str(item.fspath).replace("\\", "/"):

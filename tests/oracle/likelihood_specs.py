@@ -108,7 +108,11 @@ def any_predictor(draw):
 
 
 def indices(n_syst: int, same: bool) -> list:
-    """Systematics indices to try (partial indices of 'same' composites are quirk Q.1.5)."""
+    """Systematics indices to try.
+
+    No partial (slice or list) indices of "same" composites: ReMU 0.8.0 pairs the
+    selected variations of ``predictors[-1]`` with variations 0, 1, ... of the others.
+    """
     out = [None, 0, n_syst - 1]
     if not same:
         out += [{"slice": [0, 1]}, [n_syst - 1, 0]]

@@ -75,7 +75,7 @@ class OracleWorker:
     def __init__(self, python: Path, workdir: Path) -> None:
         self.workdir = Path(workdir)
         self.count = 0
-        self._stderr = open(self.workdir / "oracle-stderr.log", "w")  # noqa: SIM115
+        self._stderr = (self.workdir / "oracle-stderr.log").open("w")
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
         env["MPLBACKEND"] = "Agg"
         # tiny BLAS calls (L-BFGS-B) slow down 10x when threads fight for 2 busy cores
@@ -120,8 +120,8 @@ class OracleWorker:
         if not answer["ok"]:
             raise OracleError(answer["error"])
         results = oracle_exchange.load_payload(out)
-        os.unlink(inp)
-        os.unlink(out)
+        Path(inp).unlink()
+        Path(out).unlink()
         return results
 
     def close(self) -> None:

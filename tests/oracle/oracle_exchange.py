@@ -17,6 +17,7 @@ import io
 import json
 import os
 import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -90,11 +91,10 @@ def roundtrip(obj):
 
 def write_atomic(obj, path: str) -> None:
     """Write a payload so that the reader never sees a half-written file."""
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(suffix=".npz", dir=directory)
+    fd, tmp = tempfile.mkstemp(suffix=".npz", dir=Path(path).parent)
     with os.fdopen(fd, "wb") as f:
         dump_payload(obj, f)
-    os.replace(tmp, path)
+    Path(tmp).replace(path)
 
 
 def error_record(exc: BaseException) -> dict:
@@ -118,12 +118,14 @@ def is_error(result) -> bool:
     return isinstance(result, dict) and "__error__" in result
 
 
+def run_case(func, case):
+    """Run a scenario function on one case; an exception becomes an error record."""
+    try:
+        return func(case)
+    except Exception as exc:  # noqa: BLE001  (compared like a result)
+        return error_record(exc)
+
+
 def run_cases(func, cases: list) -> list:
     """Run a scenario function on each case; an exception becomes an error record."""
-    results = []
-    for case in cases:
-        try:
-            results.append(func(case))
-        except Exception as exc:  # noqa: BLE001  (compared like a result)
-            results.append(error_record(exc))
-    return results
+    return [run_case(func, case) for case in cases]

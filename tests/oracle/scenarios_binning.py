@@ -18,6 +18,8 @@ A binning is described by a JSON *spec*::
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import oracle_exchange
 
@@ -90,7 +92,7 @@ def structure(obj) -> dict:
     if hasattr(obj, "bins_shape"):
         out["bins_shape"] = [int(n) for n in obj.bins_shape]
     listed = []
-    # upstream cannot build the bins of a dummy product (QUIRK Q21, not reproduced)
+    # 0.8.0 cannot build the bins of a dummy product (TypeError); remu can (D28)
     n_listed = 0 if obj.is_dummy() and hasattr(obj, "binnings") else obj.nbins
     for i in range(min(n_listed, MAX_BINS_LISTED)):
         b = obj.bins[i]
@@ -128,15 +130,21 @@ def _arrays(obj) -> dict:
     }
 
 
+def _lookup_one(obj, event: dict) -> int:
+    """Data index of one event: -1 outside, -2 when the lookup raised ``TypeError``.
+
+    ReMU 0.8.0 raises ``TypeError`` for an event inside a bin with a subbinning but
+    outside every bin of that subbinning; remu returns ``None`` (see D22).
+    """
+    try:
+        return _index(obj.get_event_data_index(event))
+    except TypeError:
+        return -2
+
+
 def _lookup(obj, events: list[dict]) -> np.ndarray:
-    """Data index per event: -1 outside, -2 when the lookup raised (QUIRK Q7 upstream)."""
-    out = []
-    for e in events:
-        try:
-            out.append(_index(obj.get_event_data_index(e)))
-        except TypeError:
-            out.append(-2)
-    return np.array(out, dtype=np.int64)
+    """Data index per event (see :func:`_lookup_one`)."""
+    return np.array([_lookup_one(obj, e) for e in events], dtype=np.int64)
 
 
 def _fill_variant(spec, variant, events, weights, keep):
@@ -286,7 +294,7 @@ def _all_variables(obj) -> set:
 def load_file(case: dict) -> dict:
     """Structure of a binning YAML file (e.g. one written by the reference)."""
     bn = _bn()
-    with open(case["path"]) as f:
+    with Path(case["path"]).open() as f:
         obj = bn.yaml.full_load(f)
     out = {"structure": structure(obj), "adjacency_data": adjacency(obj)["data"]}
     out["all_variables"] = sorted(_all_variables(obj))
@@ -302,49 +310,49 @@ def fill_many_dicts(case: dict) -> dict:
     return _arrays(obj)
 
 
-def quirk(case: dict):
-    """Small probes of the reference quirks listed in docs/differences.md."""
+def difference(case: dict):
+    """Small probes of the differences from ReMU 0.8.0 listed in docs/differences.md."""
     bn = _bn()
     name = case["name"]
-    if name == "Q7_lookup":  # inside bin 0 of x, outside its y subbinning
+    if name == "D22_lookup":  # inside bin 0 of x, outside its y subbinning
         b = bn.LinearBinning("x", [0, 1, 2], subbinnings={0: bn.LinearBinning("y", [0, 1])})
         return _index(b.get_event_data_index({"x": 0.5, "y": 5.0}))
-    if name == "Q7_fill":
+    if name == "D22_fill":
         b = bn.LinearBinning("x", [0, 1, 2], subbinnings={0: bn.LinearBinning("y", [0, 1])})
         b.fill([{"x": 0.5, "y": 5.0}, {"x": 0.5, "y": 0.5}, {"x": 1.5, "y": 0.0}])
         return _arrays(b)
-    if name == "Q13":
+    if name == "D23":
         b = bn.LinearBinning("x", [0, 1, 2], subbinnings={0: bn.LinearBinning("y", [0, 1, 2])})
         return b.marginalize_subbinnings_on_ndarray(np.arange(6.0).reshape(3, 2))
-    if name == "Q14":
+    if name == "D24":
         return [np.asarray(a) for a in bn.LinearBinning("x", [0, 1]).get_adjacent_bin_indices()]
-    if name == "Q16":
+    if name == "D25":
         return bool(bn.LinearBinning("x", [0, 1, 2]) == bn.LinearBinning("x", [0, 1]))
-    if name == "Q17":
+    if name == "D26":
         r = bn.RectilinearBinning(["xx", "yy"], [[0, 1, 2], [0, 1, 2, 3]])
         r.set_values_from_ndarray(np.arange(6.0))
         return r.marginalize("xx").get_values_as_ndarray()
-    if name == "Q18":
+    if name == "D27":
         r = bn.RectilinearBinning(["x", "y"], [[0, 1, 2], [0, 1, 2, 3]])
         r.set_values_from_ndarray(np.arange(6.0))
         p = r.project(case["arg"])
         return {"type": type(p).__name__, "value": p.get_values_as_ndarray()}
-    if name == "Q1":
-        return bool(bn.PhaseSpace(["x"]) == None)  # the quirk is about ==, not "is"
-    if name == "Q5":
+    if name == "D20":
+        return bool(bn.PhaseSpace(["x"]) == None)  # the difference is in ==, not "is"
+    if name == "D21":
         a = bn.RectangularBinning(["x"], [[(0, 1)]])
         return bool(a == bn.LinearBinning("x", [0, 1]))
-    if name == "Q21":
+    if name == "D28":
         c = bn.CartesianProductBinning([bn.LinearBinning("x", [0, 1, 2], dummy=True)], dummy=True)
         return [int(i) for i in c.bins[1].data_indices]
-    msg = f"unknown quirk {name!r}"
+    msg = f"unknown difference {name!r}"
     raise ValueError(msg)
 
 
 def fill_file(case: dict) -> dict:
     """Fill a binning loaded from a YAML file with the given events."""
     bn = _bn()
-    with open(case["path"]) as f:
+    with Path(case["path"]).open() as f:
         obj = bn.yaml.full_load(f)
     obj.fill(case["events"], weight=case["weights"])
     return _arrays(obj)

@@ -65,5 +65,5 @@ def probe(case: dict):
     return "no exception"
 
 
-def names(case: dict) -> list:
+def names(_case: dict) -> list:
     return sorted(_probes())

@@ -113,7 +113,7 @@ def log_likelihood(case: dict) -> dict:
     params = np.asarray(case["parameters"], dtype=float)
     batch = np.asarray(calc(params), dtype=float)
     # one vector at a time; upstream returns a bare -inf for an out-of-bounds vector even
-    # with several data sets (likelihood Q.2.22), so broadcast to the data sets' shape
+    # with several data sets (D30), so broadcast to the data sets' shape
     lead = np.shape(case["data"])[:-1]
     single = (
         np.array([np.broadcast_to(np.asarray(calc(p), dtype=float), lead) for p in params])

@@ -50,14 +50,14 @@ def _compare_description(case, ours, theirs):
     ensure_ok(theirs, "remu 0.8.0", case["spec"])
     ensure_ok(ours, "ours", case["spec"])
     assert ours["structure"] == theirs["structure"], case["spec"]
-    if not has_single_bin_linear(case["spec"]):  # Q14: upstream names a missing bin
+    if not has_single_bin_linear(case["spec"]):  # D24: upstream names a missing bin
         assert ours["adjacency"] == theirs["adjacency"], case["spec"]
     assert ours["yaml_self_equal"]
     assert theirs["yaml_self_equal"]
     lookup_o, lookup_t = ours["lookup"], theirs["lookup"]
-    q7 = lookup_t == -2  # upstream TypeError: inside a bin, outside its subbinning
-    np.testing.assert_array_equal(lookup_o[q7], -1, err_msg=f"Q7 events {case['spec']}")
-    np.testing.assert_array_equal(lookup_o[~q7], lookup_t[~q7], err_msg=str(case["spec"]))
+    stray = lookup_t == -2  # upstream TypeError: inside a bin, outside its subbinning (D22)
+    np.testing.assert_array_equal(lookup_o[stray], -1, err_msg=f"D22 events {case['spec']}")
+    np.testing.assert_array_equal(lookup_o[~stray], lookup_t[~stray], err_msg=str(case["spec"]))
     for variant in case["variants"]:
         _assert_fill_equal(
             ours["fills"][variant], theirs["fills"][variant], f"{variant} {case['spec']}"
@@ -81,11 +81,11 @@ def _cross_load(oracle, cases, ours, theirs):
             ("ours loading remu 0.8.0 YAML", b, to_ours[i]["text"]),
         ):
             ensure_ok(res, side, text)
-            assert res["equal"], f"{side}: not equal to the spec\n{text}"
+            assert res["equal"], f"{side}: not equal to the binning of the case\n{text}"
             assert res["equal_reversed"], f"{side}: not equal (reversed)\n{text}"
             assert res["dummy"] == (i % 2 == 1), side
             got = dict(res["structure"])
-            if res["dummy"] and not got["bins"]:  # Q21: no bins of dummy products upstream
+            if res["dummy"] and not got["bins"]:  # D28: no bins of dummy products upstream
                 got["bins"] = expected["bins"]
             assert got == expected, f"{side}\n{text}"
             assert res["redump_loads"], side
@@ -205,10 +205,10 @@ def test_csv_filling_matches_reference(oracle, tmp_path):
     for k in range(2):
         path = tmp_path / f"events{k}.csv"
         rows = ["a, y ,w"]  # blanks around names are stripped
-        for _ in range(300):
-            rows.append(
-                f"{rng.normal(1.0, 1.5):.4f},{rng.uniform(-1, 6):.3f},{rng.uniform(0.5, 2):.3f}"
-            )
+        rows.extend(
+            f"{rng.normal(1.0, 1.5):.4f},{rng.uniform(-1, 6):.3f},{rng.uniform(0.5, 2):.3f}"
+            for _ in range(300)
+        )
         path.write_text("\n".join(rows) + "\n")
         paths.append(str(path))
     spec = {

@@ -2,8 +2,9 @@
 
 Each test runs the same probe in both implementations and checks that the
 reference still shows the bug described in ``docs/differences.md`` and that ours
-does the sane thing instead. If the reference ever stops showing a quirk (another
-pin of the oracle venv), the entry in the document is out of date.
+does the sane thing instead. If the reference ever stops showing a bug (another
+pin of the oracle venv), the entry in the document is out of date. Test names
+carry the ids (``D<n>``) of the document's rows.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import scenarios_binning as sb
 
 
 def _probe(oracle, **case):
-    ours, theirs = run_both(oracle, sb.quirk, [case])
+    ours, theirs = run_both(oracle, sb.difference, [case])
     return ours[0], theirs[0]
 
 
@@ -42,36 +43,36 @@ def test_d1_fill_with_more_than_32_dict_events(oracle):
     np.testing.assert_array_equal(ours[0]["entries"], [20, 19])
 
 
-def test_q7_event_inside_bin_but_outside_its_subbinning(oracle):
-    ours, theirs = _probe(oracle, name="Q7_lookup")
+def test_d22_event_inside_bin_but_outside_its_subbinning(oracle):
+    ours, theirs = _probe(oracle, name="D22_lookup")
     assert _raised(theirs, "TypeError")
     assert ours == -1  # outside the binning
-    ours, theirs = _probe(oracle, name="Q7_fill")
+    ours, theirs = _probe(oracle, name="D22_fill")
     assert _raised(theirs, "TypeError")
     np.testing.assert_array_equal(ours["entries"], [1, 1])  # the stray event is skipped
     np.testing.assert_array_equal(ours["value"], [1.0, 1.0])
 
 
-def test_q13_marginalize_subbinnings_on_2d_array_sums_axis_0(oracle):
-    ours, theirs = _probe(oracle, name="Q13")
+def test_d23_marginalize_subbinnings_on_2d_array_sums_axis_0(oracle):
+    ours, theirs = _probe(oracle, name="D23")
     np.testing.assert_array_equal(theirs, [[6.0, 6.0], [4.0, 5.0]])  # whole block summed
     np.testing.assert_array_equal(ours, [[2.0, 4.0], [4.0, 5.0]])
 
 
-def test_q14_single_bin_linear_binning_has_no_neighbour(oracle):
-    ours, theirs = _probe(oracle, name="Q14")
+def test_d24_single_bin_linear_binning_has_no_neighbour(oracle):
+    ours, theirs = _probe(oracle, name="D24")
     assert [list(a) for a in theirs] == [[1]]  # a bin that does not exist
     assert [list(a) for a in ours] == [[]]
 
 
-def test_q16_linear_binnings_with_different_edge_counts_are_unequal(oracle):
-    ours, theirs = _probe(oracle, name="Q16")
+def test_d25_linear_binnings_with_different_edge_counts_are_unequal(oracle):
+    ours, theirs = _probe(oracle, name="D25")
     assert _raised(theirs, "ValueError")  # already with numpy 1.26
     assert ours is False
 
 
-def test_q17_rectilinear_marginalize_by_multi_letter_name(oracle):
-    ours, theirs = _probe(oracle, name="Q17")
+def test_d26_rectilinear_marginalize_by_multi_letter_name(oracle):
+    ours, theirs = _probe(oracle, name="D26")
     assert _raised(theirs, "ValueError")
     np.testing.assert_array_equal(ours, [3.0, 5.0, 7.0])
 
@@ -79,8 +80,8 @@ def test_q17_rectilinear_marginalize_by_multi_letter_name(oracle):
 @pytest.mark.parametrize(
     ("arg", "reference_ok"), [(1, False), ("y", True), ([1], True)], ids=["int", "str", "list"]
 )
-def test_q18_rectilinear_project(oracle, arg, reference_ok):
-    ours, theirs = _probe(oracle, name="Q18", arg=arg)
+def test_d27_rectilinear_project(oracle, arg, reference_ok):
+    ours, theirs = _probe(oracle, name="D27", arg=arg)
     expected_type = "RectilinearBinning" if isinstance(arg, list) else "LinearBinning"
     assert ours["type"] == expected_type
     np.testing.assert_array_equal(ours["value"], [3.0, 5.0, 7.0])
@@ -91,21 +92,21 @@ def test_q18_rectilinear_project(oracle, arg, reference_ok):
         assert _raised(theirs, "TypeError")
 
 
-@pytest.mark.parametrize("name", ["Q1", "Q5"])
-def test_q1_q5_equality_with_foreign_objects_is_false(oracle, name):
+@pytest.mark.parametrize("name", ["D20", "D21"])
+def test_d20_d21_equality_with_foreign_objects_is_false(oracle, name):
     ours, theirs = _probe(oracle, name=name)
     assert _raised(theirs, "AttributeError")
     assert ours is False
 
 
-def test_q21_bins_of_a_dummy_product(oracle):
-    ours, theirs = _probe(oracle, name="Q21")
+def test_d28_bins_of_a_dummy_product(oracle):
+    ours, theirs = _probe(oracle, name="D28")
     assert _raised(theirs, "TypeError")
     assert ours == [1]
 
 
 def test_d2_derivative_ignores_order_for_first_derivatives(oracle):
-    """D2: 0.8.0's ``likelihood.derivative`` is scipy.misc.derivative; ours follows the spec."""
+    """D2: 0.8.0's ``likelihood.derivative`` is scipy.misc.derivative; ours is a 3-point one."""
     import scenarios_likelihood as sl
 
     case = {"x0": 0.3, "dx": 1e-2, "orders": [[1, 5], [2, 2]]}

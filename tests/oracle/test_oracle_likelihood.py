@@ -2,8 +2,8 @@
 
 Deterministic quantities (predictions, log-likelihoods, Jeffreys priors) must agree
 to rounding; fits to the optimiser's tolerance; Monte-Carlo p-values statistically
-(our toys are drawn differently from the same ``np.random.seed``, as the project
-allows: likelihood spec Q.3).
+(our toys are drawn differently from the same ``np.random.seed``: see D29 in
+docs/differences.md).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ statistically (the random streams differ by design, see docs/differences.md).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 from binning_specs import GRID
@@ -55,7 +56,7 @@ def axis_binning(draw, prefix: str, allow_sub: bool):
         nbins = math.prod(len(e) - 1 for e in spec["edges"])
     if allow_sub and draw(st.booleans()):
         k = draw(st.integers(0, nbins - 1))
-        # open outer edges: the subbinning covers its bin (no Q7 events, which 0.8.0
+        # open outer edges: the subbinning covers its bin (no D22 events, which 0.8.0
         # cannot fill)
         inner = draw(_edges(min_bins=1, max_bins=3))
         spec["subbinnings"] = {
@@ -91,7 +92,7 @@ def response_case(draw):
         "fill_up": draw(st.booleans()),
         "nuisance": sorted(draw(st.sets(st.integers(0, n_truth - 1), max_size=2))),
         "impossible": sorted(draw(st.sets(st.integers(0, n_reco - 1), max_size=1))),
-        # Q14 (one-bin axes) and subbinnings give bins without neighbours: ValueError
+        # D24 (one-bin axes) and subbinnings give bins without neighbours: ValueError
         "in_bin": "subbinnings" not in truth,
     }
 
@@ -121,7 +122,7 @@ def test_response_matrices_match_reference(oracle, cases):
 
 
 def _write_csv(path, events, weights):
-    with open(path, "w") as f:
+    with Path(path).open("w") as f:
         f.write("rx, ry,tx,ty,w\n")  # a blank before a name is allowed
         f.writelines(
             ",".join(repr(float(v)) for v in (*e, w)) + "\n"

@@ -221,15 +221,15 @@ class CartesianProductBinning(Binning):
         single = isinstance(binning_i, numbers.Integral)
         keep = self._as_index_list(binning_i)
         remove = list(range(len(self.binnings)))
-        for i in keep:
-            try:
+        try:
+            for i in keep:
                 remove.remove(i)
-            except ValueError:
-                msg = (
-                    f"cannot project on constituent {i!r}: not in 0..{len(self.binnings) - 1} "
-                    "or listed twice"
-                )
-                raise ValueError(msg) from None
+        except ValueError:
+            msg = (
+                f"cannot project on constituent {i!r}: not in 0..{len(self.binnings) - 1} "
+                "or listed twice"
+            )
+            raise ValueError(msg) from None
         result = self.marginalize(remove, **kwargs)
         return result._unpack() if single else result
 

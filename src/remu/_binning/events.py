@@ -9,6 +9,7 @@ binnings then works on whole columns.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -92,7 +93,8 @@ class Columns:
                 raise self.missing_in_event(name, int(where[0]))
         return arr
 
-    def missing_in_event(self, name: Any, i: int) -> MissingVariableError:
+    # ``i`` (the first event lacking the variable) is for subclasses that can name it.
+    def missing_in_event(self, name: Any, i: int) -> MissingVariableError:  # noqa: ARG002
         """Make the exception for a variable missing in some of the events."""
         return self.missing(name)
 
@@ -112,7 +114,8 @@ class _SubColumns(Columns):
         self._parent = parent
         self._index = index
 
-    def _fetch(self, source: Any, name: str) -> tuple[np.ndarray, np.ndarray | None]:
+    # The parent resolves the aliases of ``name`` itself, so ``source`` is not needed.
+    def _fetch(self, source: Any, name: str) -> tuple[np.ndarray, np.ndarray | None]:  # noqa: ARG002
         arr, lacking = self._parent.column(name)
         return arr[self._index], (None if lacking is None else lacking[self._index])
 
@@ -315,10 +318,8 @@ class MaterialisedColumns(Columns):
         self._names = source.names()
         self._columns: dict[Any, tuple[np.ndarray, np.ndarray | None]] = {}
         for name in names:
-            try:
+            with contextlib.suppress(KeyError):
                 self._columns[name] = source.column(name)
-            except KeyError:
-                continue
 
     def _fetch(self, source: Any, name: str) -> tuple[np.ndarray, np.ndarray | None]:
         try:

@@ -184,12 +184,12 @@ class RectilinearBinning(CartesianProductBinning):
         single = isinstance(binning_i, (str, numbers.Integral))
         keep = self._variable_list(binning_i)
         remove = list(range(len(self.variables)))
-        for i in keep:
-            try:
+        try:
+            for i in keep:
                 remove.remove(i)
-            except ValueError:
-                msg = f"cannot project on variable {i!r}: out of range or listed twice"
-                raise ValueError(msg) from None
+        except ValueError:
+            msg = f"cannot project on variable {i!r}: out of range or listed twice"
+            raise ValueError(msg) from None
         result = self.marginalize(remove, **kwargs)
         if not single:
             return result

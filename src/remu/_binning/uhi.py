@@ -210,12 +210,13 @@ def grid_axes(binning: Any) -> tuple[BinningAxis, ...]:
         return (BinningAxis(binning.variable, binning.bin_edges),)
     if isinstance(binning, CartesianProductBinning):
         axes: list[BinningAxis] = []
-        for k, part in enumerate(binning.binnings):
-            try:
+        k = 0
+        try:
+            for k, part in enumerate(binning.binnings):  # noqa: B007 (read by the except clause)
                 axes.extend(grid_axes(part))
-            except NotAGridError as err:
-                msg = f"constituent {k} of the {what}: {err}"
-                raise NotAGridError(msg) from None
+        except NotAGridError as err:
+            msg = f"constituent {k} of the {what}: {err}"
+            raise NotAGridError(msg) from None
         if not axes:
             msg = f"a {what} without constituents has no axes"
             raise NotAGridError(msg)

@@ -31,6 +31,7 @@ import os
 import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -116,7 +117,7 @@ def _bad_line(filename: str, lines: list[str], first_line: int, ncols: int) -> V
 def _read_with_numpy(name: str, chunksize: int) -> np.ndarray:
     """Read with NumPy: :func:`numpy.loadtxt` on blocks of ``chunksize`` lines."""
     chunksize = max(int(chunksize), 1)
-    with open(name, encoding="locale") as handle:
+    with Path(name).open(encoding="locale") as handle:
         try:
             columns = _columns(handle.readline(), name)
             blocks = []
@@ -260,10 +261,9 @@ def read_csv_file(filename: Any, chunksize: int = 10000) -> np.ndarray:
     """
     name = os.fspath(filename)
     with contextlib.suppress(OSError):  # errors are the NumPy reader's to report
-        pandas = _pandas(os.path.getsize(name))
+        pandas = _pandas(Path(name).stat().st_size)
         if pandas is not None:
-            with open(name, "rb") as handle:
-                raw = handle.read()
+            raw = Path(name).read_bytes()
             data = _read_with_pandas(pandas, name, raw)
             if data is not None:
                 return data

@@ -150,7 +150,7 @@ def read_histogram(path: str | os.PathLike[str]) -> FilledHistogram:
     if _suffix(path) == ".csv":
         from remu._formats.csv_events import read_csv_file
 
-        with open(path, encoding="locale") as handle:
+        with Path(path).open(encoding="locale") as handle:
             header = handle.readline().strip()
         if header != CSV_HEADER:
             msg = f"{where}: a filled-binning CSV file starts with {CSV_HEADER!r}; got {header!r}"

@@ -464,7 +464,7 @@ class HypothesisTester:
         executor: Any = None,
         return_toys: bool = False,
         progress: ProgressLike = False,
-        **kwargs: Any,
+        **kwargs: Any,  # noqa: ARG002 (accepted and ignored, as by ReMU)
     ) -> Any:
         """Profile plug-in p-value of a hypothesis H0 nested in H1.
 
@@ -552,7 +552,7 @@ class HypothesisTester:
         alternative_fix_parameters: ArrayLike | None = None,
         *,
         rng: RNGLike = None,
-        **kwargs: Any,
+        **kwargs: Any,  # noqa: ARG002 (accepted and ignored, as by ReMU)
     ) -> np.float64:
         """Asymptotic (Wilks) p-value of the maximum-likelihood ratio.
 

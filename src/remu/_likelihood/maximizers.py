@@ -123,7 +123,8 @@ class LikelihoodMaximizer:
             LikelihoodMaximizer._toy_engine_settings,
         )
 
-    def _engine_settings(self, n_free: int) -> HopSettings | None:
+    # ``n_free`` is for the subclasses that fit with the engine; this one has none.
+    def _engine_settings(self, n_free: int) -> HopSettings | None:  # noqa: ARG002
         """Return the fitting engine's settings for ``n_free`` parameters; ``None`` (no engine)."""
         return None
 
@@ -274,7 +275,13 @@ class BasinHoppingMaximizer(LikelihoodMaximizer):
         return HopSettings.from_options(getattr(self, "kwargs", {}), n_free)
 
     def minimize(
-        self, fun: Any, x0: Any, bounds: Any, *, rng: RNGLike = None, **kwargs: Any
+        self,
+        fun: Any,
+        x0: Any,
+        bounds: Any,
+        *,
+        rng: RNGLike = None,
+        **kwargs: Any,  # noqa: ARG002 (accepted and ignored, as by ReMU)
     ) -> optimize.OptimizeResult:
         """Run basinhopping on ``fun`` from ``x0``.
 

@@ -177,7 +177,13 @@ class MinuitMaximizer(LikelihoodMaximizer):
             raise IndexError(msg)
         return sorted({i % n for i in indices})
 
-    def minimize(self, fun: Any, x0: Any, bounds: Any, **kwargs: Any) -> optimize.OptimizeResult:
+    def minimize(
+        self,
+        fun: Any,
+        x0: Any,
+        bounds: Any,
+        **kwargs: Any,  # noqa: ARG002 (accepted and ignored, as by the other maximizers)
+    ) -> optimize.OptimizeResult:
         """Minimise ``fun`` (``-log L``) with MIGRAD from ``x0``, then HESSE (and MINOS).
 
         Parameters

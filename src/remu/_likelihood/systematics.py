@@ -81,8 +81,9 @@ class NoSystematics(SystematicsConsumer):
     array([-1., -2.])
     """
 
+    # ``weights`` is part of every consumer's signature; without systematics it is unused.
     @staticmethod
-    def consume_axis(log_likelihood: ArrayLike, weights: ArrayLike | None = None) -> Any:
+    def consume_axis(log_likelihood: ArrayLike, weights: ArrayLike | None = None) -> Any:  # noqa: ARG004
         """Return the log-likelihoods unchanged."""
         return log_likelihood
 
@@ -151,7 +152,8 @@ class ProfileLikelihoodSystematics(SystematicsConsumer):
 
     _engine_kind: ClassVar[str | None] = "profile"
 
+    # ``weights`` is part of every consumer's signature; they do not change a maximum.
     @staticmethod
-    def consume_axis(log_likelihood: ArrayLike, weights: ArrayLike | None = None) -> Any:
+    def consume_axis(log_likelihood: ArrayLike, weights: ArrayLike | None = None) -> Any:  # noqa: ARG004
         """Maximum along the last axis; ``weights`` are ignored."""
         return np.max(log_likelihood, axis=-1)

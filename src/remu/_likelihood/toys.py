@@ -212,7 +212,8 @@ class Evaluator:
         self.parameters = parameters
         self.kwargs = kwargs
 
-    def fit_block(self, counts: Any, sequence: np.random.SeedSequence) -> ToyValues:
+    # Every fitter takes the block's seed; evaluating fixed parameters draws nothing.
+    def fit_block(self, counts: Any, sequence: np.random.SeedSequence) -> ToyValues:  # noqa: ARG002
         """Compute the log-likelihood of every toy of a block."""
         values = toy_log_likelihoods(self.calculator, counts, self.parameters, **self.kwargs)
         return ToyValues(np.asarray(values, dtype=float), 0)

@@ -25,6 +25,7 @@ import contextlib
 import itertools
 import os
 import sys
+from pathlib import Path
 from typing import Any, cast
 
 import matplotlib as mpl
@@ -92,7 +93,7 @@ def _output_path_and_format(
     """Resolve the file name and format as :meth:`Figure.savefig` would."""
     path = os.fspath(fname)
     if fmt is None:
-        fmt = os.path.splitext(path)[1][1:]
+        fmt = Path(path).suffix[1:]
         if not fmt:
             # Matplotlib appends the default format's extension to a bare name.
             fmt = mpl.rcParams["savefig.format"]

@@ -125,9 +125,13 @@ class CartesianProductBinningPlotter(BinningPlotter):
         self.y_axis_binnings = [int(i) for i in y]
 
     # The constituent index is part of the API code written for ReMU calls, so this
-    # override deliberately takes one argument more than ArrayPlotter's.
+    # override deliberately takes one argument more than ArrayPlotter's. Integer-centred
+    # edges are the same for every constituent; subclasses with real edges use it.
     def get_bin_edges(  # type: ignore[override]
-        self, i_min: int, i_max: int, j_binning: int
+        self,
+        i_min: int,
+        i_max: int,
+        j_binning: int,  # noqa: ARG002
     ) -> NDArray[np.float64]:
         """Edges of bins ``i_min`` ... ``i_max - 1`` of constituent ``j_binning``.
 
@@ -322,7 +326,9 @@ class CartesianProductBinningPlotter(BinningPlotter):
         weights = np.clip(np.nan_to_num(data.ravel(), nan=0.0, posinf=0.0), 0.0, None)
         total = weights.sum()
         if not total > 0:
-            return  # nothing to sample from (the reference fails here; see spec quirk 2)
+            # Nothing to sample from: draw no points. (ReMU 0.8.0 divides by the zero
+            # total here and fails with an IndexError.)
+            return
         if n_points <= 0 or generator is None:
             # An empty point cloud, as the reference draws for scatter=0.
             ax.scatter(np.zeros(0), np.zeros(0), s=1, color=color, marker="s", linewidths=0)

@@ -33,7 +33,8 @@ def _plotter_for() -> Callable[..., Plotter]:
     from remu._binning.rectilinear import RectilinearBinning
 
     @functools.singledispatch
-    def plotter_for(obj: Any, *args: Any, **kwargs: Any) -> Plotter:
+    # The fallback of the dispatch: the plotter's arguments do not matter here.
+    def plotter_for(obj: Any, *_args: Any, **_kwargs: Any) -> Plotter:
         msg = f"No known Plotter class for type {type(obj)}"
         raise TypeError(msg)
 

@@ -180,7 +180,6 @@ def awkward_partial(
     array: Any,
     weight: Any,
     rename: Mapping[str, str] | None,
-    names: list[str] | None,
     index: int,
 ) -> Any:
     """Compute the partial fill of one awkward partition (a task of a Dask fill)."""

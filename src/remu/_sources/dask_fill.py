@@ -245,7 +245,7 @@ def _awkward_blocks(
     scalar = _scalar_weight(weight, "dask-awkward array")
     plan_node = dask.delayed(plan.structure(), pure=True)
     blocks = [
-        dask.delayed(awkward_partial)(plan_node, part, scalar, rename, names, i)
+        dask.delayed(awkward_partial)(plan_node, part, scalar, rename, i)
         for i, part in enumerate(array.to_delayed())
     ]
     return blocks, plan_node

@@ -26,7 +26,6 @@ of events and those outside each histogram.
 
 from __future__ import annotations
 
-import glob
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -38,6 +37,7 @@ from remu._binning.events import as_columns
 from remu._binning.fill import FillPlan
 from remu._logging import get_logger
 from remu._optional import optional_import
+from remu._paths import absolute, exists, has_wildcards, is_dir, matches
 from remu._progress import ProgressLike, progress_bar
 from remu._sources.dask_fill import fill_from_dask, input_names
 from remu.errors import MissingFieldError
@@ -93,14 +93,14 @@ class ParquetSource:
         self.description = f"Parquet {path}"
         if _is_url(path):
             self.paths = path
-        elif glob.has_magic(path):
-            matches = sorted(glob.glob(path, recursive=True))
-            if not matches:
+        elif has_wildcards(path):
+            found = matches(path)
+            if not found:
                 msg = f"no file matches {path}"
                 raise FileNotFoundError(msg)
-            self.paths = [os.path.abspath(m) for m in matches]
-        elif os.path.isdir(path):
-            self.paths = os.path.abspath(path)
+            self.paths = [absolute(m) for m in found]
+        elif is_dir(path):
+            self.paths = absolute(path)
             self.is_directory = True
         else:
             self.paths = [self._existing(path)]
@@ -109,10 +109,10 @@ class ParquetSource:
     def _existing(path: str) -> str:
         if _is_url(path):
             return path
-        if not os.path.exists(path):
+        if not exists(path):
             msg = f"no such file: {path}"
             raise FileNotFoundError(msg)
-        return os.path.abspath(path)
+        return absolute(path)
 
     def dataset(self) -> Any:
         """Open the ``pyarrow.dataset.Dataset`` of the files (only their schema is read)."""

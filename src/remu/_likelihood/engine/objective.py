@@ -115,7 +115,8 @@ class LinearFamily:
             mu += self.constant(rows)
         return mu
 
-    def slope(self, direction: Array, rows: NDArray[np.intp]) -> Array:
+    # Objective calls every affine family with the rows; one shared ``A`` ignores them.
+    def slope(self, direction: Array, rows: NDArray[np.intp]) -> Array:  # noqa: ARG002
         """Return the change ``A @ d`` ``(m, S, B)`` of the predictions along ``direction``."""
         return _times(direction, self._flat_t).reshape(len(direction), self.n_syst, self.n_bins)
 
@@ -132,7 +133,9 @@ class LinearFamily:
             total += self.constant_totals(rows)
         return total
 
-    def jacobian(self, x: Array, mu: Array, rows: NDArray[np.intp]) -> Array | None:
+    # Objective calls every family's jacobian with ``(x, mu, rows)``; a shared constant
+    # Jacobian needs none of them.
+    def jacobian(self, x: Array, mu: Array, rows: NDArray[np.intp]) -> Array | None:  # noqa: ARG002
         """``None``: every problem's Jacobian is ``matrices``."""
         return None
 
@@ -255,7 +258,9 @@ class VariationFamily:
         matrices = self.parent.matrices[self.variation[rows]]
         return (matrices @ direction[:, :, np.newaxis])[:, np.newaxis, :, 0]
 
-    def jacobian(self, x: Array, mu: Array, rows: NDArray[np.intp]) -> Array:
+    # Objective calls every family's jacobian with ``(x, mu, rows)``; a row's matrix
+    # does not depend on the point.
+    def jacobian(self, x: Array, mu: Array, rows: NDArray[np.intp]) -> Array:  # noqa: ARG002
         """Each row's own matrix, ``(m, 1, B, n)``."""
         return self.parent.matrices[self.variation[rows]][:, np.newaxis]
 
