@@ -430,8 +430,10 @@ def mahalanobis_distance(
     # in increasing order, then spread the results over the requested order.
     unique, inverse = np.unique(columns, return_inverse=True)
     gen = as_generator(rng)
-    distance = np.empty(unique.size)
-    throws = np.empty((n_throws, unique.size)) if return_distances_from_mean else None
+    distance: Float64Array = np.empty(unique.size)
+    throws: Float64Array | None = (
+        np.empty((n_throws, unique.size)) if return_distances_from_mean else None
+    )
     block = max(1, _BATCH_ELEMENTS // max(1, n_throws * n_reco))
     for start in range(0, unique.size, block):
         cols = unique[start : start + block]
@@ -576,7 +578,8 @@ def chi2_probability(null_distance: float, df: int) -> np.float64:
     """
     from scipy import stats
 
-    return np.float64(stats.chi2.sf(null_distance, df))
+    probability: np.float64 = np.float64(stats.chi2.sf(null_distance, df))
+    return probability
 
 
 @overload
