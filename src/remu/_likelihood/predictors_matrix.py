@@ -118,7 +118,9 @@ class LinearEinsumPredictor(Predictor):
         self.subscripts = subscripts
         self.coefficients = np.asarray(coefficients, dtype=float)
         constants = np.asarray(constants, dtype=float)
-        self.constants = constants.reshape((1,) * max(0, 2 - constants.ndim) + constants.shape)
+        self.constants: NDArray[np.float64] = constants.reshape(
+            (1,) * max(0, 2 - constants.ndim) + constants.shape
+        )
         weights = np.asarray(weights, dtype=float)
         self.weights = weights.reshape((1,) * max(0, 1 - weights.ndim) + weights.shape)
         if bounds is not None:
@@ -153,7 +155,7 @@ class LinearEinsumPredictor(Predictor):
             return None
         if n * np.size(self.prediction(np.zeros(n))[0]) > _MAX_LINEAR_FORM:
             return None
-        basis = np.eye(n)
+        basis: NDArray[np.float64] = np.eye(n)
         if self.reshape_parameters is not None:
             basis = basis.reshape((n, *self.reshape_parameters))
         with np.errstate(under="ignore"):
@@ -238,7 +240,9 @@ class MatrixPredictor(LinearEinsumPredictor):
         **kwargs: Any,
     ) -> None:
         matrices = np.asarray(matrices, dtype=float)
-        self.matrices = matrices.reshape((1,) * max(0, 3 - matrices.ndim) + matrices.shape)
+        self.matrices: NDArray[np.float64] = matrices.reshape(
+            (1,) * max(0, 3 - matrices.ndim) + matrices.shape
+        )
         self.sparse_indices = sparse_indices
         LinearEinsumPredictor.__init__(
             self,
@@ -334,7 +338,8 @@ class MatrixPredictor(LinearEinsumPredictor):
                 # (..., S_in, 1, K) @ (S, K, R): row s of the parameters meets matrix s
                 # (a single parameter row broadcasts over all S).
                 out = (columns[..., np.newaxis, :] @ transposed)[..., 0, :]
-        return out + self.constants
+        predicted: NDArray[Any] = out + self.constants
+        return predicted
 
     def compose(self, other: Predictor) -> Predictor:
         """``self(other(parameters))``; pre-computed if `other` is a matrix predictor.
