@@ -105,6 +105,8 @@ class LinearEinsumPredictor(Predictor):
     (5, 4)
     """
 
+    constants: NDArray[np.float64]  # at least 2-D, set in __init__
+
     def __init__(
         self,
         subscripts: str,
@@ -118,9 +120,7 @@ class LinearEinsumPredictor(Predictor):
         self.subscripts = subscripts
         self.coefficients = np.asarray(coefficients, dtype=float)
         constants = np.asarray(constants, dtype=float)
-        self.constants: NDArray[np.float64] = constants.reshape(
-            (1,) * max(0, 2 - constants.ndim) + constants.shape
-        )
+        self.constants = constants.reshape((1,) * max(0, 2 - constants.ndim) + constants.shape)
         weights = np.asarray(weights, dtype=float)
         self.weights = weights.reshape((1,) * max(0, 1 - weights.ndim) + weights.shape)
         if bounds is not None:
@@ -231,6 +231,8 @@ class MatrixPredictor(LinearEinsumPredictor):
            [ 1.1, 10.7, 10.3]])
     """
 
+    matrices: NDArray[np.float64]  # M[s, r, k], at least 3-D, set in __init__
+
     def __init__(
         self,
         matrices: ArrayLike,
@@ -240,9 +242,7 @@ class MatrixPredictor(LinearEinsumPredictor):
         **kwargs: Any,
     ) -> None:
         matrices = np.asarray(matrices, dtype=float)
-        self.matrices: NDArray[np.float64] = matrices.reshape(
-            (1,) * max(0, 3 - matrices.ndim) + matrices.shape
-        )
+        self.matrices = matrices.reshape((1,) * max(0, 3 - matrices.ndim) + matrices.shape)
         self.sparse_indices = sparse_indices
         LinearEinsumPredictor.__init__(
             self,
