@@ -55,9 +55,11 @@ test-quick: $(STAMP)
 bench: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python benchmarks/run.py --output bench-results.json $(BENCH_ARGS)
 
+# ruff on everything; mypy --strict on src/ (its settings are [tool.mypy] in pyproject.toml)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples docs
 	$(BIN)/ruff format --check src tests benchmarks examples docs
+	$(BIN)/mypy
 
 # The documentation site in docs/_build/html (Sphinx, warnings are errors). Its tutorial
 # pages show the figures of a quick demo run, made in docs/_build/demo when missing or

@@ -61,13 +61,16 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import numpy as np
 import yaml
 
 from remu._paths import absolute, exists, has_wildcards, is_dir, matches
 from remu._version import __version__
+
+if TYPE_CHECKING:
+    from remu._plotting.binning import BinningPlotter
 
 
 class CommandError(Exception):
@@ -78,7 +81,7 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _yaml_error(path: Path, error: yaml.YAMLError) -> str:
+def _yaml_error(path: Path | str, error: yaml.YAMLError) -> str:
     """``file, line L, column C: problem`` for a YAML syntax or constructor error."""
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     problem = getattr(error, "problem", None) or str(error)
@@ -349,7 +352,7 @@ def _fill_csv(
     target: Any, item: _Input, args: argparse.Namespace, rename: dict[str, str]
 ) -> tuple[int, int]:
     """Fill one CSV file; returns the events read and those that landed."""
-    read = []
+    read: list[int] = []
 
     def count(data: Any, read: list[int] = read) -> Any:
         read.append(len(data))
@@ -467,7 +470,8 @@ def _fill(args: argparse.Namespace) -> int:
         try:
             from remu._plotting.dispatch import get_plotter
 
-            plotter = get_plotter(target)
+            # target is a binning, and get_plotter gives every binning a BinningPlotter
+            plotter = cast("BinningPlotter", get_plotter(target))
             plotter.plot_values(label="values")
             plotter.legend()
             plotter.savefig(plot)

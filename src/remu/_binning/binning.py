@@ -13,8 +13,8 @@ from __future__ import annotations
 import functools
 import operator
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, overload
 
 import numpy as np
 
@@ -45,7 +45,7 @@ def _identity(x: Any) -> Any:
     return x
 
 
-class LazyBins(Sequence):
+class LazyBins(Sequence[Bin]):
     """Read-only sequence that builds a new, linked bin object on every access."""
 
     __slots__ = ("_owner",)
@@ -56,7 +56,11 @@ class LazyBins(Sequence):
     def __len__(self) -> int:
         return self._owner.nbins
 
-    def __getitem__(self, i: Any) -> Any:
+    @overload
+    def __getitem__(self, i: int) -> Bin: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Bin]: ...
+    def __getitem__(self, i: Any) -> Bin | list[Bin]:
         if isinstance(i, slice):
             return [self._owner._make_bin(k) for k in range(*i.indices(len(self)))]
         try:
@@ -72,7 +76,7 @@ class LazyBins(Sequence):
             raise IndexError(msg)
         return self._owner._make_bin(k)
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[Bin]:
         for k in range(len(self)):
             yield self._owner._make_bin(k)
 
@@ -144,6 +148,16 @@ class Binning(Structured):
     _equal_among_subclasses = True
 
     _csv_buffer: ClassVar[dict[str, np.ndarray]] = {}
+
+    bins: LazyBins | tuple[Bin, ...]
+    subbinnings: dict[int, Binning]
+    phasespace: PhaseSpace
+    nbins: int
+    data_size: int
+    # None for a dummy binning (see is_dummy)
+    value_array: np.ndarray | None
+    entries_array: np.ndarray | None
+    sumw2_array: np.ndarray | None
 
     def __init__(
         self,
@@ -222,6 +236,14 @@ class Binning(Structured):
         """Whether the binning has no data arrays."""
         return self.value_array is None
 
+    def _make_bin(self, i: int) -> Bin:
+        """Build native bin ``i`` linked to this binning's storage.
+
+        Only binnings whose bins are made on access (:class:`LazyBins`) define it.
+        """
+        msg = f"{type(self).__name__} stores its bins and does not make them on access"
+        raise NotImplementedError(msg)
+
     # -- numbering --------------------------------------------------------------------
     def _subbinning_offsets(self) -> tuple[np.ndarray, np.ndarray]:
         keys = sorted(self.subbinnings)
@@ -238,6 +260,10 @@ class Binning(Structured):
         data = bin_indices + extra[np.searchsorted(keys, bin_indices, side="left")]
         return np.where(bin_indices >= 0, data, -1)
 
+    @overload
+    def get_bin_data_index(self, bin_i: int) -> int: ...
+    @overload
+    def get_bin_data_index(self, bin_i: None) -> None: ...
     def get_bin_data_index(self, bin_i: int | None) -> int | None:
         """Return the data index of native bin ``bin_i`` (``None`` for ``None``; no range check)."""
         if bin_i is None:
@@ -245,6 +271,10 @@ class Binning(Structured):
         i = operator.index(bin_i)
         return i + sum(s.data_size - 1 for k, s in self.subbinnings.items() if k < i)
 
+    @overload
+    def get_data_bin_index(self, data_i: int) -> int: ...
+    @overload
+    def get_data_bin_index(self, data_i: None) -> None: ...
     def get_data_bin_index(self, data_i: int | None) -> int | None:
         """Return the native bin holding data index ``data_i`` (``None`` for ``None``)."""
         if data_i is None:
@@ -318,7 +348,7 @@ class Binning(Structured):
     def get_subbins(self, data_index: int) -> tuple[Bin, ...]:
         """Return the chain ``(bin, subbin, subsubbin, ...)`` holding ``data_index``."""
         i = self.get_data_bin_index(data_index)
-        chain = (self.bins[i],)
+        chain: tuple[Bin, ...] = (self.bins[i],)
         if i in self.subbinnings:
             offset = self.get_bin_data_index(i)
             chain += self.subbinnings[i].get_subbins(data_index - offset)
@@ -468,22 +498,23 @@ class Binning(Structured):
 
     def fill_data_index(self, i: int, weight: Any = 1.0) -> None:
         """Add ``weight`` (or each weight of a list) directly to data index ``i``."""
-        if self.value_array is None:
+        values, entries, sumw2 = self.value_array, self.entries_array, self.sumw2_array
+        if values is None or entries is None or sumw2 is None:
             msg = "Cannot fill a dummy binning (it has no data arrays)."
             raise TypeError(msg)
         try:
             n = len(weight)
         except TypeError:
-            self.value_array[i] += weight
-            self.entries_array[i] += 1
+            values[i] += weight
+            entries[i] += 1
             with np.errstate(under="ignore"):
-                self.sumw2_array[i] += weight**2
+                sumw2[i] += weight**2
             return
         w = np.asarray(weight, dtype=float)
-        self.value_array[i] += w.sum()
-        self.entries_array[i] += n
+        values[i] += w.sum()
+        entries[i] += n
         with np.errstate(under="ignore"):
-            self.sumw2_array[i] += (w**2).sum()
+            sumw2[i] += (w**2).sum()
 
     def fill_from_csv_file(self, *args: Any, **kwargs: Any) -> None:
         """Fill from CSV file(s); see :meth:`fill_multiple_from_csv_file`.
@@ -501,7 +532,7 @@ class Binning(Structured):
         cut_function: Callable[[Any], Any] | None = None,
         *,
         branches: Iterable[str] | None = None,
-        flatten: bool | Iterable[str] | None = None,
+        flatten: bool | Collection[str] | None = None,
         step_size: int | str | None = None,
         dask: bool = False,
         compute: bool = True,
@@ -663,21 +694,23 @@ class Binning(Structured):
     # -- data access ------------------------------------------------------------------
     def reset(self, value: float = 0.0, entries: int = 0, sumw2: float = 0.0) -> None:
         """Set every data element (subbinnings included) in place."""
-        if self.value_array is None:
+        arrays = self.value_array, self.entries_array, self.sumw2_array
+        if arrays[0] is None or arrays[1] is None or arrays[2] is None:
             msg = "Cannot reset a dummy binning (it has no data arrays)."
             raise AttributeError(msg)
-        self.value_array.fill(value)
-        self.entries_array.fill(entries)
-        self.sumw2_array.fill(sumw2)
+        arrays[0].fill(value)
+        arrays[1].fill(entries)
+        arrays[2].fill(sumw2)
 
     def _get_array(self, key: str, shape: Any, indices: Any) -> np.ndarray:
-        arr = getattr(self, key)
+        arr: np.ndarray | None = getattr(self, key)
         if arr is None:
             msg = f"A dummy {type(self).__name__} has no data ({key} is None)."
             raise TypeError(msg)
-        out = arr.copy() if indices is None else np.array(arr[indices], copy=True)
+        out: np.ndarray = arr.copy() if indices is None else np.array(arr[indices], copy=True)
         if shape is not None:
-            return out.reshape(shape)
+            reshaped: np.ndarray = out.reshape(shape)
+            return reshaped
         return out.reshape(-1)
 
     def _set_array(self, key: str, arr: Any) -> None:
@@ -800,15 +833,16 @@ class Binning(Structured):
         Returns a new array with the layout this binning has without those
         subbinnings.
         """
-        arr = np.asarray(array)
+        arr: np.ndarray = np.asarray(array)
         keys = self._subbinning_keys(bin_indices)
         if not keys or arr.shape[0] == 0:
-            return arr.copy()
+            return np.array(arr, copy=True)
         starts = np.ones(arr.shape[0], dtype=bool)
         for k in keys:
             j = self.get_bin_data_index(k)
             starts[j + 1 : j + self.subbinnings[k].data_size] = False
-        return np.add.reduceat(arr, np.flatnonzero(starts), axis=0)
+        summed: np.ndarray = np.add.reduceat(arr, np.flatnonzero(starts), axis=0)
+        return summed
 
     def marginalize_subbinnings(self, bin_indices: Iterable[int] | None = None) -> Binning:
         """Return a new binning without the listed subbinnings (default: all), contents summed."""
@@ -857,7 +891,7 @@ class Binning(Structured):
         return self._rebuild(subbinnings=subs, **arrays)
 
     # -- structure (clone, repr, == and YAML: see remu._binning.structure) --------------
-    def _rebuild(self, **overrides: Any) -> Any:
+    def _rebuild(self, **overrides: Any) -> Binning:
         args = self._structure_args()
         args.update(overrides)
         return type(self)(**args)

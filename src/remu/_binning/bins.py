@@ -290,7 +290,9 @@ class RectangularBin(Bin):
     def get_center(self) -> np.ndarray:
         """Centre of the box, one value per variable (``nan`` for ``(-inf, inf)``)."""
         with np.errstate(invalid="ignore"):
-            return np.asarray(self.edges, dtype=float).reshape(-1, 2).sum(axis=1) / 2
+            pairs = np.asarray(self.edges, dtype=float).reshape(-1, 2)
+            centre: np.ndarray = pairs.sum(axis=1) / 2
+            return centre
 
 
 def _safe_eq(a: Any, b: Any) -> bool:

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from remu._binning.binning import Binning, LazyBins
-from remu._binning.bins import CartesianProductBin
+from remu._binning.bins import Bin, CartesianProductBin
 from remu._binning.events import Columns
 from remu._binning.phasespace import PhaseSpace
 from remu._binning.structure import (
@@ -97,14 +97,19 @@ class CartesianProductBinning(Binning):
     # -- numbering --------------------------------------------------------------------
     def get_tuple_bin_index(self, tup: Sequence[int | None]) -> int | None:
         """Product bin index of a tuple of constituent data indices (``None`` if any is)."""
-        if any(t is None for t in tup):
+        indices = [t for t in tup if t is not None]
+        if len(indices) != len(tup):
             return None
-        return sum(operator.index(t) * s for t, s in zip(tup, self._strides, strict=False))
+        return sum(operator.index(t) * s for t, s in zip(indices, self._strides, strict=False))
 
     def get_bin_index_tuple(self, i_bin: int | None) -> tuple[int | None, ...]:
         """Constituent data indices of product bin ``i_bin`` (all ``None`` if out of range)."""
         if i_bin is None or i_bin < 0 or i_bin >= self.nbins:
             return (None,) * len(self.binnings)
+        return self._index_tuple(i_bin)
+
+    def _index_tuple(self, i_bin: int) -> tuple[int, ...]:
+        """Constituent data indices of product bin ``i_bin``, which is in range."""
         i = operator.index(i_bin)
         return tuple((i // s) % n for s, n in zip(self._strides, self.bins_shape, strict=False))
 
@@ -133,14 +138,13 @@ class CartesianProductBinning(Binning):
             names |= more
         return names
 
-    def _make_bin(self, i: int) -> CartesianProductBin:
+    def _make_bin(self, i: int) -> Bin:
+        kwargs: dict[str, np.ndarray] = {}
         if self.value_array is not None:
             j = self.get_bin_data_index(i)
             kwargs = {key: getattr(self, key)[j : j + 1] for key in ARRAY_KEYS}
-        else:
-            kwargs = {}
         return CartesianProductBin(
-            binnings=self.binnings, data_indices=self.get_bin_index_tuple(i), **kwargs
+            binnings=self.binnings, data_indices=self._index_tuple(i), **kwargs
         )
 
     # -- adjacency --------------------------------------------------------------------

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+from numpy.typing import NDArray
 
 from remu._logging import get_logger
 
@@ -71,11 +72,11 @@ class _Table:
     def counts(self, x: np.ndarray) -> np.ndarray:
         """``np.searchsorted(edges, x, side)`` for float values ``x``."""
         with np.errstate(all="ignore"):  # inf - inf, huge * scale, NaN compare
-            t = np.multiply(x, self.scale)
+            t: NDArray[np.float64] = np.multiply(x, self.scale)
             t += self.offset
             np.fmax(t, 0.0, out=t)  # NaN -> 0 as well: no step moves it
             np.fmin(t, self.cells + 1, out=t)
-        g = self.guess[t.astype(np.intp)]
+        g: NDArray[np.intp] = self.guess[t.astype(np.intp)]
         padded = self.padded
         for _ in range(self.steps):
             if self.right:
@@ -149,4 +150,5 @@ def bin_indices(edges: np.ndarray, x: np.ndarray, *, include_upper: bool = False
         k -= 1
         k[k >= nbins] = -1
         return k
-    return table.bins[table.counts(x)]
+    found: np.ndarray = table.bins[table.counts(x)]
+    return found

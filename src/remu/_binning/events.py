@@ -36,7 +36,8 @@ class Columns:
 
     def __init__(self, n: int) -> None:
         self.n = int(n)
-        self._cache: dict[str, np.ndarray] = {}
+        # name -> (column, mask of events lacking it or None), as column() returns
+        self._cache: dict[Any, tuple[np.ndarray, np.ndarray | None]] = {}
         self._aliases: dict[str, Any] = {}
         self._hidden: set[Any] = set()
 
@@ -127,7 +128,7 @@ class _SubColumns(Columns):
         return self._parent.missing_in_event(name, int(index[i]))
 
 
-class _Row(Mapping):
+class _Row(Mapping[Any, Any]):
     def __init__(self, cols: Columns, i: int) -> None:
         self._cols = cols
         self._i = i
@@ -185,10 +186,10 @@ class StructColumns(Columns):
 
     missing_error = MissingFieldError
 
-    def __init__(self, data: np.ndarray) -> None:
-        data = np.asarray(data).reshape(-1)
-        super().__init__(len(data))
-        self._data = data
+    def __init__(self, data: np.ndarray | np.void) -> None:
+        flat = np.asarray(data).reshape(-1)
+        super().__init__(len(flat))
+        self._data = flat
 
     def _fetch(self, source: Any, name: str) -> tuple[np.ndarray, np.ndarray | None]:
         if source not in (self._data.dtype.names or ()):

@@ -150,7 +150,8 @@ def accumulate_arrays(
     values, entries, sumw2 = arrays
     scalar = np.ndim(weight) == 0
     with np.errstate(under="ignore"):
-        w2 = weight * weight if scalar else None
+        # used only for a scalar weight
+        w2 = weight * weight if scalar else 0.0
     offset = outside = 0
     for chunk in chunks:
         inside = chunk >= 0
@@ -160,7 +161,7 @@ def accumulate_arrays(
             np.add.at(values, index, weight)
             np.add.at(sumw2, index, w2)
         else:
-            w = weight[offset : offset + len(chunk)]
+            w = np.asarray(weight)[offset : offset + len(chunk)]
             if index is not chunk:
                 w = w[inside]
             np.add.at(values, index, w)
@@ -173,9 +174,10 @@ def accumulate_arrays(
 
 def data_arrays(binning: Binning) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Return the binning's ``(values, entries, sumw2)`` storage, ``None`` for a dummy."""
-    if binning.value_array is None:
+    values, entries, sumw2 = binning.value_array, binning.entries_array, binning.sumw2_array
+    if values is None or entries is None or sumw2 is None:
         return None
-    return binning.value_array, binning.entries_array, binning.sumw2_array
+    return values, entries, sumw2
 
 
 def accumulate(binning: Binning, chunks: list[np.ndarray], weight: float | np.ndarray) -> int:

@@ -52,6 +52,8 @@ class RectangularBinning(Binning):
         PHASESPACE,
         Field("bins", compare=_bins_equal, argument=False),
     )
+    # stored boxes, built in __init__
+    bins: tuple[RectangularBin, ...]
 
     def __init__(
         self,

@@ -78,6 +78,8 @@ class RectilinearBinning(CartesianProductBinning):
         SUBBINNINGS,
         PHASESPACE_NOT_COMPARED,
     )
+    # one LinearBinning per variable, built in __init__
+    binnings: tuple[LinearBinning, ...]
 
     def __init__(
         self,
@@ -115,7 +117,7 @@ class RectilinearBinning(CartesianProductBinning):
         if self.value_array is not None:
             j = self.get_bin_data_index(i)
             kwargs = {key: getattr(self, key)[j : j + 1] for key in ARRAY_KEYS}
-        tup = self.get_bin_index_tuple(i)
+        tup = self._index_tuple(i)
         return RectangularBin(
             variables=self.variables,
             edges=[(e[t], e[t + 1]) for e, t in zip(self.bin_edges, tup, strict=False)],
@@ -149,6 +151,7 @@ class RectilinearBinning(CartesianProductBinning):
             raise ValueError(msg) from None
 
     def _variable_list(self, binning_i: Any) -> list[int]:
+        items: list[Any]
         if isinstance(binning_i, (str, numbers.Integral)):
             items = [binning_i]
         else:

@@ -46,12 +46,16 @@ import operator
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from remu._formats.yaml_tags import RemuYAMLObject
 from remu._likelihood.optin import reset_stale_hooks
+
+if TYPE_CHECKING:
+    # typing.Self is Python 3.11+; only the type checker reads this import
+    from typing_extensions import Self
 
 __all__ = [
     "ARRAY_KEYS",
@@ -266,7 +270,7 @@ class Structured(RemuYAMLObject):
                 args[key] = copy.deepcopy(getattr(self, key))
         return args
 
-    def clone(self, **kwargs: Any) -> Any:
+    def clone(self, **kwargs: Any) -> Self:
         """Return a new object of the same type with copied data; ``kwargs`` override arguments.
 
         ``clone(dummy=True)`` gives a structure-only copy; ``clone(dummy=False)`` of a

@@ -89,13 +89,13 @@ class BinningAxis:
     __slots__ = ("_edges", "_n_native", "_start", "_stop", "label", "name")
 
     def __init__(self, name: str, bin_edges: Any) -> None:
-        edges = np.asarray(bin_edges, dtype=float)
+        edges: NDArray[np.float64] = np.asarray(bin_edges, dtype=float)
         self.name = str(name)
         self.label = self.name
         self._n_native = len(edges) - 1
         self._start = 1 if np.isneginf(edges[0]) else 0
         self._stop = len(edges) - (1 if np.isposinf(edges[-1]) else 0)
-        self._edges = edges[self._start : self._stop].copy()
+        self._edges: NDArray[np.float64] = edges[self._start : self._stop].copy()
         self._edges.flags.writeable = False
         if len(self._edges) < 2:
             msg = (
@@ -265,9 +265,10 @@ def grid_array(binning: Any, key: str, *, flow: bool = False) -> NDArray[Any]:
     if data is None:
         msg = f"a dummy {type(binning).__name__} has no data ({key} is None)"
         raise TypeError(msg)
-    native = np.asarray(data).reshape(tuple(ax._n_native for ax in axes))
+    native: NDArray[Any] = np.asarray(data).reshape(tuple(ax._n_native for ax in axes))
     if not flow:
-        return native[tuple(ax._finite_in_native() for ax in axes)].copy()
+        finite: NDArray[Any] = native[tuple(ax._finite_in_native() for ax in axes)].copy()
+        return finite
     out = np.zeros(tuple(len(ax) + 2 for ax in axes), dtype=native.dtype)
     out[tuple(ax._native_in_flow() for ax in axes)] = native
     return out

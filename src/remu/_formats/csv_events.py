@@ -275,12 +275,13 @@ def read_csv_file(filename: Any, chunksize: int = 10000) -> np.ndarray:
     return _read_with_numpy(name, chunksize)
 
 
-def _load(binning_class: type, filename: Any, buffer: bool, chunksize: int) -> np.ndarray:
+def _load(binning_class: type[Binning], filename: Any, buffer: bool, chunksize: int) -> np.ndarray:
     cache: dict[str, np.ndarray] = binning_class._csv_buffer
     key = os.fspath(filename) if isinstance(filename, os.PathLike) else filename
     if buffer and key in cache:
         # a copy, so that a cut function modifying its input cannot change the cache
-        return cache[key].copy()
+        cached: np.ndarray = cache[key].copy()
+        return cached
     data = read_csv_file(filename, chunksize=chunksize)
     if buffer:
         cache[key] = data.copy()
@@ -288,7 +289,7 @@ def _load(binning_class: type, filename: Any, buffer: bool, chunksize: int) -> n
 
 
 def fill_multiple_from_csv_file(
-    binning_class: type,
+    binning_class: type[Binning],
     binnings: Sequence[Binning],
     filename: Any,
     weightfield: str | None = None,
@@ -354,7 +355,7 @@ def _entries_total(binning: Binning) -> int:
 
 
 def _fill_one_file(
-    binning_class: type,
+    binning_class: type[Binning],
     binnings: Sequence[Binning],
     filename: Any,
     weightfield: str | None,

@@ -237,15 +237,17 @@ def _check_weights(
             f"got shape {weights.shape}"
         )
         raise _fail(where, msg)
-    weights = np.broadcast_to(weights.astype(np.float64), (n_variations,)).copy()
-    bad = ~np.isfinite(weights) | (weights < 0)
+    checked: NDArray[np.float64] = np.broadcast_to(
+        weights.astype(np.float64), (n_variations,)
+    ).copy()
+    bad = ~np.isfinite(checked) | (checked < 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        msg = f"array 'weights' holds {weights[i]} at index {i}; weights must be finite and >= 0"
+        msg = f"array 'weights' holds {checked[i]} at index {i}; weights must be finite and >= 0"
         raise _fail(where, msg)
-    if not weights.any():
+    if not checked.any():
         raise _fail(where, "array 'weights' is zero everywhere; at least one must be positive")
-    return weights
+    return checked
 
 
 def validate_response_arrays(arrays: Mapping[str, NDArray[Any]], where: str) -> ResponseArrays:

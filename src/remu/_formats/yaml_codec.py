@@ -62,7 +62,8 @@ def _represent_numpy_scalar(dumper: yaml.Dumper, data: np.generic) -> yaml.Node:
     return dumper.represent_str(str(value))
 
 
-yaml.add_multi_representer(np.generic, _represent_numpy_scalar, Dumper=yaml.Dumper)
+# np.generic is abstract in NumPy's stubs; PyYAML only matches instances against it
+yaml.add_multi_representer(np.generic, _represent_numpy_scalar, Dumper=yaml.Dumper)  # type: ignore[type-abstract]
 
 
 def node_location(node: Any) -> str:
@@ -191,12 +192,13 @@ def check_alias_expansion(loader: Any, node: Any) -> None:
 # very registries of FullLoader and Dumper (re-linked on every call, as PyYAML
 # copies a registry on its first change), so tags, constructors and representers
 # registered the usual way apply unchanged; only the parser and emitter differ.
-if getattr(yaml, "__with_libyaml__", False):
+_WITH_LIBYAML = bool(getattr(yaml, "__with_libyaml__", False))
+if _WITH_LIBYAML:
 
-    class _FastFullLoader(yaml.CFullLoader):  # type: ignore[misc, name-defined]
+    class _FastFullLoader(yaml.CFullLoader):
         """libyaml parser with the constructors of :class:`yaml.FullLoader`."""
 
-    class _FastDumper(yaml.CDumper):  # type: ignore[misc, name-defined]
+    class _FastDumper(yaml.CDumper):
         """libyaml emitter with the representers of :class:`yaml.Dumper`.
 
         The emitter asks for the implicit tag of every scalar twice; a binning file
@@ -208,17 +210,19 @@ if getattr(yaml, "__with_libyaml__", False):
             super().__init__(*args, **kwargs)
             self._resolved: dict[tuple[Any, Any, Any], Any] = {}
 
+        # types-PyYAML leave BaseResolver.resolve unannotated (no-untyped-call below)
         def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
             key = (kind, value, implicit)
             try:
                 return self._resolved[key]
             except KeyError:
-                tag = self._resolved[key] = super().resolve(kind, value, implicit)
+                tag = self._resolved[key] = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
                 return tag
             except TypeError:  # an unhashable value (never a scalar's text)
-                return super().resolve(kind, value, implicit)
+                return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
 
 else:  # pragma: no cover - PyYAML without libyaml
+    # the pure-Python classes stand in under the same names (a class name rebound)
     _FastFullLoader = yaml.FullLoader  # type: ignore[misc, assignment]
     _FastDumper = yaml.Dumper  # type: ignore[misc, assignment]
 
@@ -245,7 +249,7 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 
 def _loader() -> type:
-    if _FastFullLoader is not yaml.FullLoader:
+    if _WITH_LIBYAML:
         for name in _LOADER_REGISTRIES:
             setattr(_FastFullLoader, name, getattr(yaml.FullLoader, name))
     return _FastFullLoader
@@ -254,7 +258,7 @@ def _loader() -> type:
 def _dumper(requested: type | None) -> type:
     if requested is not None and requested is not yaml.Dumper:
         return requested
-    if _FastDumper is not yaml.Dumper:
+    if _WITH_LIBYAML:
         for name in _DUMPER_REGISTRIES:
             setattr(_FastDumper, name, getattr(yaml.Dumper, name))
     return _FastDumper

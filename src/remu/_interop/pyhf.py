@@ -147,7 +147,8 @@ def _data_counts(data: Any, n_bins: int) -> list[float]:
     if not np.all(np.isfinite(counts)) or np.any(counts < 0):
         msg = f"the data must be finite, non-negative counts; got {counts.tolist()}"
         raise InputError(msg)
-    return counts.tolist()
+    as_list: list[float] = counts.tolist()
+    return as_list
 
 
 def _names(given: Sequence[str] | None, n: int, default: str, what: str) -> list[str]:
@@ -170,6 +171,7 @@ def _finite_bounds(
 ) -> NDArray[np.float64]:
     """Parameter bounds for JSON (which has no infinity)."""
     n = len(model.defaults)
+    out: NDArray[np.float64]
     if bounds is not None:
         out = np.asarray(bounds, dtype=float)
         if out.shape != (n, 2) or not np.all(np.isfinite(out)) or np.any(out[:, 0] >= out[:, 1]):
@@ -210,7 +212,8 @@ def _principal_components(
     cumulative = np.cumsum(variance) / variance.sum()
     n = int(np.searchsorted(cumulative, fraction * (1 - 1e-12)) + 1)
     n = min(n, len(sigma), limit if limit is not None else len(sigma))
-    return sigma[:n, np.newaxis] * vt[:n]
+    components: NDArray[np.float64] = sigma[:n, np.newaxis] * vt[:n]
+    return components
 
 
 def _validate(spec: dict[str, Any]) -> None:

@@ -53,7 +53,9 @@ def _is_integer(index: Any) -> bool:
     return isinstance(index, numbers.Integral)
 
 
-def _draw_toy_data(model_class: type, expectations: NDArray[np.float64], gen: np.random.Generator):
+def _draw_toy_data(
+    model_class: type[DataModel], expectations: NDArray[np.float64], gen: np.random.Generator
+) -> NDArray[Any]:
     """Toy data for a batch of expectations, with the generator if the model takes one."""
     draw = model_class.generate_toy_data
     if "rng" in inspect.signature(draw).parameters:
@@ -61,7 +63,7 @@ def _draw_toy_data(model_class: type, expectations: NDArray[np.float64], gen: np
     return draw(expectations)
 
 
-def _toy_data_model(model_class: type, data: Any) -> DataModel:
+def _toy_data_model(model_class: type[DataModel], data: Any) -> DataModel:
     if issubclass(model_class, PoissonData):
         return model_class._from_counts(data)
     return model_class(data)

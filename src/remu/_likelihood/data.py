@@ -85,7 +85,9 @@ class DataModel:
         raise NotImplementedError(_SUBCLASS_MSG)
 
     @classmethod
-    def generate_toy_data(cls, reco_vector: ArrayLike, size: Any = None, *, rng: RNGLike = None):
+    def generate_toy_data(
+        cls, reco_vector: ArrayLike, size: Any = None, *, rng: RNGLike = None
+    ) -> NDArray[Any]:
         """Draw toy data from an expectation (implemented in subclasses).
 
         Raises
@@ -403,7 +405,8 @@ class JeffreysPrior:
         grad = (both[: self._n_par] - both[self._n_par :]) / (2 * self._steps[:, None])
         with np.errstate(divide="ignore", invalid="ignore"):
             terms = grad[:, None, :] * grad[None, :, :] / mu
-        return np.nansum(terms, axis=-1)
+        fisher: NDArray[np.float64] = np.nansum(terms, axis=-1)
+        return fisher
 
     def __call__(self, value: ArrayLike, toy_index: int = 0) -> float:
         """Log prior at ``value`` (``-inf`` outside the limits).
@@ -428,4 +431,5 @@ class JeffreysPrior:
         fisher = self.fisher_matrix(value, toy_index)
         with np.errstate(under="ignore", divide="ignore"):
             _sign, logdet = np.linalg.slogdet(fisher)
-        return 0.5 * logdet
+        log_prior: float = 0.5 * logdet  # a NumPy float, as before
+        return log_prior

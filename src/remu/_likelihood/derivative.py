@@ -15,7 +15,7 @@ def derivative(
     x0: Any,
     dx: Any = 1.0e-6,
     n: int = 1,
-    args: tuple = (),
+    args: tuple[Any, ...] = (),
     order: int = 3,
 ) -> Any:
     """Finite-difference derivative of ``func`` at ``x0``.

@@ -580,7 +580,8 @@ class HypothesisTester:
         )
         ndof = _degrees_of_freedom(fix_parameters, alternative_fix_parameters)
         with np.errstate(invalid="ignore"):  # ndof == 0 gives nan, as in ReMU
-            return stats.chi2.sf(-2 * ratio, df=ndof)
+            p_value: np.float64 = stats.chi2.sf(-2 * ratio, df=ndof)
+        return p_value
 
     def wilks_max_likelihood_ratio_p_values(
         self,

@@ -174,7 +174,10 @@ class Predictor:
         """
         bounds = np.asarray(self.bounds, dtype=float).reshape(-1, 2)
         params = _parameters(np.asarray(parameters, dtype=float), len(bounds), self)
-        return np.all((params >= bounds[:, 0]) & (params <= bounds[:, 1]), axis=-1)
+        inside: np.bool_ | NDArray[np.bool_] = np.all(
+            (params >= bounds[:, 0]) & (params <= bounds[:, 1]), axis=-1
+        )
+        return inside
 
     def prediction(self, parameters: ArrayLike, systematics_index: Any = _SLICE) -> Prediction:
         """Predictions and weights for ``parameters`` (implemented by subclasses).
@@ -234,7 +237,8 @@ def _paired_prediction(predictor: Predictor, parameters: NDArray[Any]) -> NDArra
     """
     paired = getattr(predictor, "_paired_prediction", None)
     if paired is not None:
-        return paired(parameters)
+        pairs: NDArray[Any] = paired(parameters)
+        return pairs
     full, _ = predictor.prediction(parameters)
     full = np.asarray(full)
     n_in, n_own = full.shape[-3], full.shape[-2]

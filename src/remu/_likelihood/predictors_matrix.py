@@ -105,6 +105,8 @@ class LinearEinsumPredictor(Predictor):
     (5, 4)
     """
 
+    constants: NDArray[np.float64]  # at least 2-D, set in __init__
+
     def __init__(
         self,
         subscripts: str,
@@ -156,7 +158,7 @@ class LinearEinsumPredictor(Predictor):
             return None
         if n * np.size(self.prediction(np.zeros(n))[0]) > _MAX_LINEAR_FORM:
             return None
-        basis = np.eye(n)
+        basis: NDArray[np.float64] = np.eye(n)
         if self.reshape_parameters is not None:
             basis = basis.reshape((n, *self.reshape_parameters))
         with np.errstate(under="ignore"):
@@ -232,6 +234,8 @@ class MatrixPredictor(LinearEinsumPredictor):
            [ 1.1, 10.7, 10.3]])
     """
 
+    matrices: NDArray[np.float64]  # M[s, r, k], at least 3-D, set in __init__
+
     def __init__(
         self,
         matrices: ArrayLike,
@@ -242,7 +246,7 @@ class MatrixPredictor(LinearEinsumPredictor):
     ) -> None:
         matrices = np.asarray(matrices, dtype=float)
         self.matrices = matrices.reshape((1,) * max(0, 3 - matrices.ndim) + matrices.shape)
-        if self.matrices.shape[0] == 0:
+        if len(self.matrices) == 0:
             # every likelihood would be a maximum or mean over no variation
             msg = (
                 f"matrices: the systematics axis (axis 0) is empty (shape {matrices.shape}); "
@@ -344,7 +348,8 @@ class MatrixPredictor(LinearEinsumPredictor):
                 # (..., S_in, 1, K) @ (S, K, R): row s of the parameters meets matrix s
                 # (a single parameter row broadcasts over all S).
                 out = (columns[..., np.newaxis, :] @ transposed)[..., 0, :]
-        return out + self.constants
+        predicted: NDArray[Any] = out + self.constants
+        return predicted
 
     def compose(self, other: Predictor) -> Predictor:
         """``self(other(parameters))``; pre-computed if `other` is a matrix predictor.

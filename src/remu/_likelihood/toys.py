@@ -49,7 +49,7 @@ import math
 import os
 import pickle
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -122,7 +122,8 @@ def root_sequence(gen: np.random.Generator) -> np.random.SeedSequence:
 class Block(NamedTuple):
     """A block of toys: its place, its number of toys and its random stream."""
 
-    index: int
+    # the field shadows tuple.index, which no caller uses on a Block
+    index: int  # type: ignore[assignment]
     size: int
     seed: np.random.SeedSequence
 
@@ -319,7 +320,7 @@ class BlockJob:
     """
 
     def __init__(
-        self, source: ToySource, fitters: tuple[Fitter, ...], errstate: dict[str, Any]
+        self, source: ToySource, fitters: tuple[Fitter, ...], errstate: Mapping[str, Any]
     ) -> None:
         self.source = source
         self.fitters = fitters
@@ -388,7 +389,7 @@ def check_executor(executor: Any) -> str | None:
 
 def _workers(executor: Any, kind: str) -> int:
     if kind == "distributed":
-        return max(1, sum(executor.nthreads().values()))
+        return max(1, int(sum(executor.nthreads().values())))
     # Both standard executors keep their size there; others may not.
     count = getattr(executor, "_max_workers", None)
     return max(1, int(count) if isinstance(count, int) else (os.cpu_count() or 1))
@@ -419,7 +420,9 @@ def _wait_first(pending: list[Any], kind: str) -> Iterable[Any]:
     if kind == "distributed":
         import distributed
 
-        return distributed.wait(pending, return_when="FIRST_COMPLETED").done  # type: ignore[no-any-return]
+        # distributed.wait is unannotated
+        done: Iterable[Any] = distributed.wait(pending, return_when="FIRST_COMPLETED").done  # type: ignore[no-untyped-call]
+        return done
     return concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED).done
 
 
@@ -544,17 +547,17 @@ def _with_mapper(job: BlockJob, run: ToyRun, mapper: Any, bar: Any) -> ToyValues
         lazy = len(fitters) == 1 and mapper is builtins.map
         drawn: Iterable[Any] = (job.source.draw(block) for block in blocks)
         counts = drawn if lazy else list(drawn)
-        if len(fitters) == 2 and all(isinstance(f, PerToyFitter) for f in fitters):
+        h0, h1 = fitters if len(fitters) == 2 else (None, None)
+        if isinstance(h0, PerToyFitter) and isinstance(h1, PerToyFitter):
             # Neither hypothesis fits toys at once: one mapped job fits a toy under both.
-            h0, h1 = fitters
-            items = [
+            paired = [
                 (a, s0, s1)
                 for (a, s0), (_, s1) in zip(
                     h0.items(blocks, counts, 1), h1.items(blocks, counts, 2), strict=True
                 )
             ]
             sizes = PerToyFitter.sizes(blocks)
-            ratios = _mapped(mapper, PerToyRatio(h0, h1), items, sizes, 1.0, bar)
+            ratios = _mapped(mapper, PerToyRatio(h0, h1), paired, sizes, 1.0, bar)
             return _values(ratios)
         parts = []
         for stream, fitter in enumerate(fitters, start=1):

@@ -168,7 +168,8 @@ class ResponseMatrixArrayBuilder:
             raise EmptyBuilderError(msg)
 
     def _union_mask(self) -> NDArray[np.bool_]:
-        return np.logical_or.reduce(np.stack(self._filled), axis=0)
+        union: NDArray[np.bool_] = np.logical_or.reduce(np.stack(self._filled), axis=0)
+        return union
 
     def get_filled_truth_indices(self) -> list[np.int64]:
         """Sorted union of the filled truth indices of all added matrices.
@@ -262,6 +263,9 @@ class ResponseMatrixArrayBuilder:
         """
         M, weights = self.get_random_response_matrices_as_ndarray()
         truth_entries = self.get_truth_entries_as_ndarray()
+        if truth_entries is None:  # not after get_random_response_matrices_as_ndarray
+            msg = "no response matrices have been added to the builder yet (use add_matrix)"
+            raise EmptyBuilderError(msg)
         write_response_npz(
             filename,
             matrices=M,

@@ -434,8 +434,10 @@ def mahalanobis_distance(
     # in increasing order, then spread the results over the requested order.
     unique, inverse = np.unique(columns, return_inverse=True)
     gen = as_generator(rng)
-    distance = np.empty(unique.size)
-    throws = np.empty((n_throws, unique.size)) if return_distances_from_mean else None
+    distance: Float64Array = np.empty(unique.size)
+    throws: Float64Array | None = (
+        np.empty((n_throws, unique.size)) if return_distances_from_mean else None
+    )
     block = max(1, _BATCH_ELEMENTS // max(1, n_throws * n_reco))
     with progress_bar(
         kwargs.pop("progress", False), total=int(unique.size), desc="truth bins", unit="bin"
@@ -600,7 +602,8 @@ def chi2_probability(null_distance: float, df: int) -> np.float64:
     """
     from scipy import stats
 
-    return np.float64(stats.chi2.sf(null_distance, df))
+    probability: np.float64 = np.float64(stats.chi2.sf(null_distance, df))
+    return probability
 
 
 @overload

@@ -248,9 +248,11 @@ class ResponseMatrix:
         return (self.reco_binning.data_size, self.truth_binning.data_size)
 
     def _update_filled_indices(self) -> None:
-        self.filled_truth_indices = np.flatnonzero(self.truth_binning.entries_array > 0).astype(
-            np.int64
-        )
+        entries = self.truth_binning.entries_array
+        if entries is None:
+            msg = "truth_binning is a dummy binning (it has no data arrays); use clone(dummy=False)"
+            raise TypeError(msg)
+        self.filled_truth_indices = np.flatnonzero(entries > 0).astype(np.int64)
 
     def _check_event_variables(self, event: Any, rename: Mapping[str, str] | None) -> None:
         available = _available_columns(event)

@@ -117,7 +117,7 @@ def _scalar_weight(weight: Any, kind: str) -> float:
         )
         raise TypeError(msg)
     w = normalise_weight(weight, 1)
-    return float(w)  # type: ignore[arg-type]
+    return float(w)
 
 
 def _frame_blocks(
@@ -327,7 +327,7 @@ def compute_total(dask: Any, total: Any, blocks: list[Any], progress: ProgressLi
 
         from dask.callbacks import Callback
 
-        with Callback(posttask=posttask):
+        with Callback(posttask=posttask):  # type: ignore[no-untyped-call]  # dask leaves it unannotated
             (result,) = dask.compute(total)
         return result
 

@@ -248,11 +248,11 @@ def fill_from_root(
             dask_module.delayed(chunks.partial)(plan_node, part, f"chunk {i}: ")
             for i, part in enumerate(array.to_delayed())
         ]
-        total = tree_sum(dask_module, blocks, plan)
+        lazy_total = tree_sum(dask_module, blocks, plan)
         return finish(
             dask_module,
             plan,
-            total,
+            lazy_total,
             plan_node,
             raise_error,
             compute,

@@ -209,7 +209,8 @@ def _quadratic_form_rows(step: Array, hess: Array, per_problem: int) -> Array:
     """``d^T H d`` of steps ``(m * k, n)``, ``k`` per problem, in their problem's ``H``."""
     n = step.shape[-1]
     grouped = step.reshape(-1, per_problem, n)
-    return ((grouped @ hess) * grouped).sum(axis=-1).ravel()
+    form: Array = ((grouped @ hess) * grouped).sum(axis=-1).ravel()
+    return form
 
 
 def _scaled(objective: Objective, start: Array) -> Array | None:
@@ -232,7 +233,8 @@ def _scaled(objective: Objective, start: Array) -> Array | None:
     scale[~(np.isfinite(scale) & (scale > 0))] = 1.0
     scaled = start * scale[:, np.newaxis]
     np.maximum(scaled, objective.lower, out=scaled)
-    return np.minimum(scaled, objective.upper, out=scaled)
+    clipped: Array = np.minimum(scaled, objective.upper, out=scaled)
+    return clipped
 
 
 def _best_start(objective: Objective, starts: list[Array]) -> Array:
@@ -243,7 +245,8 @@ def _best_start(objective: Objective, starts: list[Array]) -> Array:
     points = np.clip(np.concatenate(starts), objective.lower, objective.upper)
     values = objective.values(points, np.tile(np.arange(m), len(starts))).reshape(len(starts), m)
     choice = np.argmin(np.where(np.isnan(values), np.inf, values), axis=0)
-    return points.reshape(len(starts), m, -1)[choice, np.arange(m)]
+    best: Array = points.reshape(len(starts), m, -1)[choice, np.arange(m)]
+    return best
 
 
 def _quadratic_return(
@@ -261,7 +264,10 @@ def _quadratic_return(
     curved *= offset
     predicted = curved.sum(axis=-1)
     tolerance = 0.1 * np.abs(predicted) + 1e-9 * (1.0 + np.abs(value0))
-    return np.isfinite(value) & (np.abs(value - value0 - predicted) <= tolerance)
+    trusted: NDArray[np.bool_] = np.isfinite(value) & (
+        np.abs(value - value0 - predicted) <= tolerance
+    )
+    return trusted
 
 
 def basin_hopping(
@@ -435,24 +441,46 @@ def global_fits(
         more_rows, more_points = _marginal_restarts(objective, fits[0], fits[4])
         if more_rows.size:
             more = local_fits(objective, more_rows, more_points, full=True)
-            fits = tuple(np.concatenate(pair) for pair in zip(fits, more, strict=True))
+            fits = _joined(fits, more)
             rows = np.concatenate([rows, more_rows])
     first = _best_per_problem(m, rows, fits[1])
     r = max(1, min(chains_per_problem, settings.niter))
     chains = np.repeat(np.arange(m), r)
     base, extra = divmod(settings.niter, r)
     n_hops = np.tile(base + (np.arange(r) < extra), m)
-    x, value, ok, grad, hess = (a[first][chains] for a in fits)
-    best = basin_hopping(objective, chains, (x, value, ok, grad, hess), settings, n_hops, gen)
+    best = basin_hopping(
+        objective, chains, _taken(_taken(fits, first), chains), settings, n_hops, gen
+    )
     pick = _best_per_problem(m, chains, best[1])
     return best[0][pick], best[1][pick], best[2][pick]
+
+
+_FullFits = tuple[Array, Array, NDArray[np.bool_], Array, Array]
+
+
+def _joined(a: _FullFits, b: _FullFits) -> _FullFits:
+    """Join the fits ``(x, value, converged, grad, hess)`` of ``a`` followed by those of ``b``."""
+    return (
+        np.concatenate([a[0], b[0]]),
+        np.concatenate([a[1], b[1]]),
+        np.concatenate([a[2], b[2]]),
+        np.concatenate([a[3], b[3]]),
+        np.concatenate([a[4], b[4]]),
+    )
+
+
+def _taken(fits: _FullFits, index: NDArray[np.intp]) -> _FullFits:
+    """Take the fits ``(x, value, converged, grad, hess)`` at ``index``."""
+    x, value, ok, grad, hess = fits
+    return x[index], value[index], ok[index], grad[index], hess[index]
 
 
 def _best_per_problem(m: int, rows: NDArray[np.intp], value: Array) -> NDArray[np.intp]:
     """For every problem ``0..m-1``, the index of its lowest ``value`` among ``rows``."""
     value = np.where(np.isnan(value), np.inf, value)
     if m == 1:
-        return np.argmin(value)[np.newaxis]
+        return np.array([np.argmin(value)], dtype=np.intp)
     order = np.lexsort((value, rows))
     sorted_rows = rows[order]
-    return order[np.concatenate([[True], sorted_rows[1:] != sorted_rows[:-1]])]
+    firsts: NDArray[np.intp] = order[np.concatenate([[True], sorted_rows[1:] != sorted_rows[:-1]])]
+    return firsts

@@ -13,7 +13,7 @@ at the minimum of the interpolating parabola.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, cast, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -58,7 +58,7 @@ def _loop_cholesky(hess: Array) -> tuple[Array, NDArray[np.bool_]]:
     return factor, ok
 
 
-def _loop_cholesky_solve(factor: Array, rhs: Array) -> Array:
+def _loop_cholesky_solve(factor: NDArray[np.floating[Any]], rhs: Array) -> Array:
     """Solve ``L L^T d = rhs`` for a stack of Cholesky factors."""
     n = rhs.shape[-1]
     y = np.empty_like(rhs)
@@ -114,7 +114,7 @@ def _floored(hess: Array) -> Array:
     n = hess.shape[-1]
     diagonal = np.abs(hess[:, np.arange(n), np.arange(n)])
     floor = 1e-12 * np.max(diagonal, axis=-1) + 1e-300
-    out = hess.copy()
+    out: Array = hess.copy()
     out[:, np.arange(n), np.arange(n)] += floor[:, np.newaxis]
     return out
 
@@ -184,11 +184,12 @@ def solve(grad: Array, hess: Array, held: NDArray[np.bool_] | None) -> Array:
             return -_loop_cholesky_solve(np.linalg.cholesky(hess), grad)
         except np.linalg.LinAlgError:
             pass
-    return -np.linalg.solve(hess, grad[:, :, np.newaxis])[:, :, 0]
+    # float64 in, float64 out: the stubs widen solve's result to any floating type
+    return cast("Array", -np.linalg.solve(hess, grad[:, :, np.newaxis])[:, :, 0])
 
 
 def _decrease(grad: Array, direction: Array) -> Array:
-    out = (grad * direction).sum(axis=-1)
+    out: Array = (grad * direction).sum(axis=-1)
     np.negative(out, out=out)
     return out
 
@@ -222,7 +223,9 @@ def newton_direction(
     if damping is not None:
         diagonal = _diagonal(n)
         hess = hess.copy()
-        hess[(slice(None), *diagonal)] *= 1.0 + damping[:, np.newaxis]
+        # a separate tuple: mypy reads a starred subscript as 3.11-only syntax
+        every_diagonal = (slice(None), *diagonal)
+        hess[every_diagonal] *= 1.0 + damping[:, np.newaxis]
     base = (x <= lower) & (grad > 0)
     base |= (x >= upper) & (grad < 0)
     pressed = bool(base.any())
@@ -266,7 +269,8 @@ def small(decrease: Array, value: Array) -> NDArray[np.bool_]:
 
 def _quadratic_form(offset: Array, hess: Array) -> Array:
     """``offset^T hess offset`` of every problem."""
-    return ((hess @ offset[:, :, np.newaxis])[:, :, 0] * offset).sum(axis=-1)
+    form: Array = ((hess @ offset[:, :, np.newaxis])[:, :, 0] * offset).sum(axis=-1)
+    return form
 
 
 def _same_basin(decrease: Array, x: Array, hess: Array, best_x: Array) -> NDArray[np.bool_]:
@@ -355,6 +359,26 @@ def _extend(
     decrease[far] *= t
 
 
+@overload
+def local_fits(
+    objective: Any,
+    rows: NDArray[np.intp],
+    start: Array,
+    known: Array | None = None,
+    *,
+    full: Literal[False] = False,
+    groups: NDArray[np.intp] | None = None,
+) -> tuple[Array, Array, NDArray[np.bool_]]: ...
+@overload
+def local_fits(
+    objective: Any,
+    rows: NDArray[np.intp],
+    start: Array,
+    known: Array | None = None,
+    *,
+    full: Literal[True],
+    groups: NDArray[np.intp] | None = None,
+) -> tuple[Array, Array, NDArray[np.bool_], Array, Array]: ...
 def local_fits(
     objective: Any,
     rows: NDArray[np.intp],
@@ -363,7 +387,7 @@ def local_fits(
     *,
     full: bool = False,
     groups: NDArray[np.intp] | None = None,
-) -> Any:
+) -> tuple[Array, Array, NDArray[np.bool_]] | tuple[Array, Array, NDArray[np.bool_], Array, Array]:
     """Minimise ``F`` of problem ``rows`` (may repeat) from ``start`` ``(m, n)``.
 
     Parameters

@@ -56,7 +56,8 @@ def _times(x: Array, matrix: Array) -> Array:
     """``x @ matrix`` for ``x`` ``(m, n)`` and a C-contiguous ``matrix`` ``(n, k)``."""
     if x.shape[-1] == 1:
         # An inner dimension of one: np.dot is several times faster than matmul here.
-        return np.dot(x, matrix)
+        product: Array = np.dot(x, matrix)
+        return product
     return x @ matrix
 
 
@@ -87,9 +88,9 @@ class LinearFamily:
         #: ``sum_b A_sb``, shape ``(n, S)``: the total prediction of every variation
         self._totals_t = np.ascontiguousarray(self.matrices.sum(axis=1).T)
         self._outer: Array | None = None
-        self.constants = np.asarray(constants, dtype=float)
+        self.constants: Array = np.asarray(constants, dtype=float)
         self.constant_of = constant_of
-        self._constant_totals = self.constants.sum(axis=-1)
+        self._constant_totals: Array = self.constants.sum(axis=-1)
         # Predictions without constants need no addition.
         self._no_constants = not self.constants.any()
 
@@ -104,7 +105,8 @@ class LinearFamily:
     def constant(self, rows: NDArray[np.intp]) -> Array:
         """Constants ``(m | 1, S, B)`` of problem rows."""
         if self.constant_of is None:
-            return self.constants[0]
+            first: Array = self.constants[0]
+            return first
         return self.constants[self.constant_of[rows]]
 
     def predict(self, x: Array, rows: NDArray[np.intp]) -> Array:
@@ -192,9 +194,11 @@ class GenericFamily:
     def _full(self, x: Array, rows: NDArray[np.intp]) -> Array:
         if self.free is None or self.fixed_values is None:
             return x
-        values = self.fixed_values[0] if self.value_of is None else None
         full = np.empty((len(x), len(self.free)))
-        full[:] = values if values is not None else self.fixed_values[self.value_of[rows]]
+        if self.value_of is None:
+            full[:] = self.fixed_values[0]
+        else:
+            full[:] = self.fixed_values[self.value_of[rows]]
         full[:, self.free] = x
         return full
 
@@ -426,7 +430,7 @@ class Objective:
         if self._single:
             return self._consume(ll)[0]
         terms = ll + self.log_weights
-        top = terms.max(axis=-1)
+        top: Array = terms.max(axis=-1)
         if not math.isfinite(top.sum()):
             return self._consume(ll)[0]
         terms -= top[:, np.newaxis]
@@ -486,7 +490,8 @@ class Objective:
         slope_total = (slope.reshape(-1, n_bins) @ self._ones).reshape(m, n_syst)
         weights = None if self._single else self.log_weights
         t = np.ones(m)
-        best_t, best_value = t.copy(), np.full(m, np.inf)
+        best_t: Array = t.copy()
+        best_value = np.full(m, np.inf)
         for _ in range(_LINE_STEPS):
             along = slope * t[:, np.newaxis, np.newaxis]
             along += mu
