@@ -138,6 +138,9 @@ def _chain_inputs() -> dict:
     # Variations of a few per cent around a nominal flux and response, as in a real analysis.
     flux = rng.uniform(0.95, 1.05, size=(_NSYST, _N_FLUX)) * np.linspace(1.0, 3.0, _N_FLUX)
     nominal = rng.dirichlet(np.ones(_N_RECO + 1), size=n_truth)[:, :-1].T  # (reco, truth)
+    # At most 0.95 x 1.05 < 1: every truth bin's probabilities still sum to at most 1
+    # after the variations (a response matrix file with more is rejected when read).
+    nominal *= 0.95
     matrices = nominal * rng.uniform(0.95, 1.05, size=(_NSYST, _N_RECO, n_truth))
     truth_entries = rng.integers(100, 1000, size=n_truth)
     n_par = 1 + (_N_BG_TRUTH + _N_SIGNAL_TRUTH) * _N_FLUX
