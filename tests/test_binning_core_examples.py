@@ -1,4 +1,4 @@
-"""Worked examples of remu.binning and the seed page.
+"""Worked examples of remu.binning and of ReMU's cross-section example (example 06).
 
 Numbering and access of subbinnings, shared storage, filling, products, linear and
 rectilinear binnings, adjacency and the array accessors.

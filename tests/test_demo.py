@@ -97,7 +97,8 @@ def _import_experiment():
 
 def test_expected_reco_counts_sanity():
     expected = expected_reco_counts()
-    # spec 0.2: <eff> 0.45 for model B, ~0.59 for background; noise is not selected
+    # the tutorial's generator: mean efficiency 0.45 for model B, ~0.59 for background;
+    # noise events are never selected
     assert expected["signal"].sum() == pytest.approx(450.0, rel=1e-6)
     assert expected["background"].sum() == pytest.approx(300 * 0.9 * ndtr(0.5 / np.sqrt(1.5)))
     assert expected["noise"].sum() == pytest.approx(200.0)

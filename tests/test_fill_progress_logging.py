@@ -132,6 +132,8 @@ def test_builder_and_export_pass_progress_on(tmp_path):
 
 
 def test_mahalanobis_distance_progress_over_truth_bins_changes_no_number(capsys, monkeypatch):
+    from matplotlib import pyplot as plt
+
     from remu import matrix_utils
     from remu._migration import quality
 
@@ -147,6 +149,11 @@ def test_mahalanobis_distance_progress_over_truth_bins_changes_no_number(capsys,
     assert last_count(text) == (6, 6)
     assert len(re.findall(r"\d+/6", text)) >= 6
     assert capsys.readouterr() == ("", "")
+    # the plot passes it on to the distance, not to matplotlib
+    out = bar_file()
+    fig, _ = matrix_utils.plot_mahalanobis_distance(first, second, rng=4, progress=bar(out))
+    plt.close(fig)
+    assert last_count(out.getvalue()) == (6, 6)
 
 
 def test_toy_matrices_are_logged(caplog):

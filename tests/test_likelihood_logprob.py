@@ -128,3 +128,72 @@ def test_emcee_chains_are_those_of_the_calculator(kind):
     # the same accept/reject decisions: the log-probabilities differ only by rounding
     assert_allclose(lean.get_chain(), plain.get_chain(), rtol=1e-12)
     assert_allclose(lean.get_log_prob(), plain.get_log_prob(), rtol=1e-12)
+
+
+def test_emcee_args_and_kwargs_reach_the_predictor():
+    calc = calculator(3, SYSTEMATICS[0])
+    start = np.array([1.0, 2.0, 0.5]) * (
+        1 + 0.01 * np.random.default_rng(3).standard_normal((6, 3))
+    )
+    # systematics_index=0 selects one variation, through the calculator
+    sampler = likelihood_utils.emcee_sampler(calc, kwargs={"systematics_index": 0})
+    sampler.run_mcmc(start, 5)
+    last = sampler.get_chain()[-1]
+    assert_allclose(sampler.get_log_prob()[-1], calc(last, systematics_index=0), rtol=1e-12)
+    assert not np.allclose(sampler.get_log_prob()[-1], calc(last))
+
+
+def test_a_replaced_part_is_seen_at_the_next_call():
+    calc = calculator(3, SYSTEMATICS[0])
+    lean = log_probability(calc)
+    x = np.array([[1.0, 2.0, 0.5], [2.0, 1.0, 1.0]])
+    before = lean(x)
+    calc.data_model = likelihood.PoissonData([3, 1, 4, 1, 5, 9])
+    assert not np.allclose(lean(x), before)
+    assert_allclose(lean(x), calc(x), rtol=1e-12)
+    calc.systematics = likelihood.ProfileLikelihoodSystematics
+    assert_allclose(lean(x), calc(x), rtol=1e-12)
+    # a predictor the engine does not know: the calculator answers
+    calc.predictor = _Opaque()
+    calc.data_model = likelihood.PoissonData([1, 2])
+    assert_array_equal(lean([[1.0], [2.0]]), calc([[1.0], [2.0]]))
+
+
+def test_it_pickles_as_its_calculator_alone():
+    calc = calculator(50, SYSTEMATICS[0])
+    lean = log_probability(calc)
+    assert len(pickle.dumps(lean)) < 1.1 * len(pickle.dumps(calc))
+
+
+class _WithPrior(likelihood.LikelihoodCalculator):
+    """A calculator with a Gaussian prior on every parameter (around 3)."""
+
+    def log_likelihood(self, parameters, *args, **kwargs):
+        prior = -10.0 * np.sum((np.asarray(parameters, dtype=float) - 3.0) ** 2, axis=-1)
+        return super().log_likelihood(parameters, *args, **kwargs) + prior
+
+
+class _Constrained(likelihood.TemplatePredictor):
+    """Templates whose parameters must also sum to at most 15."""
+
+    def check_bounds(self, parameters):
+        inside = super().check_bounds(parameters)
+        return inside & (np.sum(parameters, axis=-1) <= 15.0)
+
+
+def test_overridden_likelihoods_and_bounds_are_never_bypassed():
+    data = likelihood.PoissonData([10, 10])
+    with_prior = _WithPrior(data, likelihood.TemplatePredictor([[1.0, 0.0], [0.0, 1.0]]))
+    x = np.array([[10.0, 10.0], [3.0, 3.0]])
+    # calling the calculator goes through the overridden log_likelihood, as in ReMU
+    assert_array_equal(with_prior(x), with_prior.log_likelihood(x))
+    assert log_probability(with_prior) is None
+    fit = likelihood.BasinHoppingMaximizer()(with_prior)
+    assert np.all(np.abs(fit.x - 3.0) < 0.5)  # the prior pulls the fit from (10, 10)
+    constrained = likelihood.LikelihoodCalculator(
+        data, _Constrained([[1.0, 0.0], [0.0, 1.0]], bounds=[(0, np.inf)] * 2)
+    )
+    assert log_probability(constrained) is None
+    assert constrained([10.0, 10.0]) == -np.inf
+    fit = likelihood.BasinHoppingMaximizer()(constrained)
+    assert fit.x.sum() <= 15.0 + 1e-9

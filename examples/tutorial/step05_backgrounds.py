@@ -28,8 +28,9 @@ from numpy.lib import recfunctions
 from remu import binning, likelihood, matrix_utils, migration, plotting
 
 MIN_ENTRIES = 10
-#: What the real data were generated from (spec 0.2): 200 noise events, 300 background and
-#: 1000 model B events (before efficiency) in 10 years; parameter order of "modelB_bg".
+#: What the real data were generated from (the generator of step 00): 200 noise events,
+#: 300 background and 1000 model B events (before efficiency) in 10 years; parameter
+#: order of "modelB_bg".
 TRUTH = {"noise": 200.0, "background": 300.0, "signal": 1000.0}
 
 

@@ -19,8 +19,10 @@ def emcee_sampler(likelihood_calculator: Any, nwalkers: int | None = None, **kwa
     the predictor's bounds, ``-inf`` outside. Where the fitting engine applies (a
     linear predictor, one data set, remu's data models and systematics
     treatments), it is evaluated by the engine's model of the calculator, which
-    gives the same numbers to rounding at a third of the cost per call, and
-    ``-inf`` instead of ``nan`` where the predictions are not numbers. It evaluates all the walkers that emcee
+    gives the same numbers to rounding at a fraction of the cost per call (3-8
+    times less on models of 1-4 templates over 100 variations), ``-inf`` instead
+    of ``nan`` where the predictions are not numbers, and never raises for
+    floating-point errors. It evaluates all the walkers that emcee
     moves at once (half of the ensemble per call) in one batched call
     (``vectorize=True``), unless the caller passes ``vectorize`` or a ``pool``, or
     the calculator holds several data sets (its result per point is then not one
@@ -66,7 +68,12 @@ def emcee_sampler(likelihood_calculator: Any, nwalkers: int | None = None, **kwa
     # The engine's lean evaluation of the same log-likelihood where it applies (an
     # opted-in calculator with a linear predictor and one data set): about three
     # times cheaper per call, which is most of a sampler's step on small models.
-    log_prob = log_probability(likelihood_calculator) or likelihood_calculator
+    # Not with emcee's ``args``/``kwargs``: those go to the predictor through the
+    # calculator.
+    extra = kwargs.get("args") or kwargs.get("kwargs")
+    log_prob = None if extra else log_probability(likelihood_calculator)
+    if log_prob is None:
+        log_prob = likelihood_calculator
     return emcee.EnsembleSampler(nwalkers, ndim, log_prob, **kwargs)
 
 

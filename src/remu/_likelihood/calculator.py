@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import inspect
 import numbers
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from remu._likelihood.data import DataModel, PoissonData
+from remu._likelihood.optin import reset_stale_hooks
 from remu._likelihood.systematics import (
     MarginalLikelihoodSystematics,
     ProfileLikelihoodSystematics,
@@ -104,6 +105,16 @@ class LikelihoodCalculator:
     >>> calc([[10.0, 10.0], [-1.0, 5.0]]).round(6)
     array([-5.162594,      -inf])
     """
+
+    #: Opt-in hook of the fitting engine (see :mod:`remu._likelihood.optin`): the
+    #: log-likelihood is that of the data model, predictor and systematics alone, so
+    #: the engine may compute it from them. Reset on subclasses that override
+    #: ``log_likelihood`` or ``__call__`` (a prior, a penalty...).
+    _engine_likelihood: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        reset_stale_hooks(cls, "_engine_likelihood", ("log_likelihood", "__call__"), False)
 
     def __init__(self, data_model: Any, predictor: Any, systematics: Any = "marginal") -> None:
         if not callable(getattr(data_model, "log_likelihood", None)):
@@ -203,7 +214,9 @@ class LikelihoodCalculator:
         ll = np.where(mask, ll, -np.inf)
         return ll[()] if ll.ndim == 0 else ll
 
-    __call__ = log_likelihood
+    def __call__(self, parameters: ArrayLike, *args: Any, **kwargs: Any) -> Any:
+        """Return :meth:`log_likelihood` (a subclass's override of it included)."""
+        return self.log_likelihood(parameters, *args, **kwargs)
 
     def _generate_toy_data(
         self, parameters: ArrayLike, N: int, gen: np.random.Generator, **kwargs: Any

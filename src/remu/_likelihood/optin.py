@@ -11,8 +11,13 @@ hook                                          declared by (and valid for)
                                               wrappers of linear predictors, einsum
                                               predictors: ``(A, c)`` with
                                               ``prediction = A @ x + c``
+``Predictor._engine_box_bounds``              every predictor whose valid parameters
+                                              are the box ``bounds`` (stale when
+                                              ``check_bounds`` is overridden)
 ``SystematicsConsumer._engine_kind``          ``"marginal"`` / ``"profile"``
 ``DataModel._engine_poisson``                 :class:`PoissonData`
+``LikelihoodCalculator._engine_likelihood``   :class:`LikelihoodCalculator` (its
+                                              log-likelihood is that of its parts)
 ``LikelihoodMaximizer._engine_settings``      :class:`BasinHoppingMaximizer`
 ``LikelihoodMaximizer._toy_engine_settings``  the maxima of toy p-values only (default:
                                               ``_engine_settings``); ``MinuitMaximizer``
@@ -32,7 +37,7 @@ dummy clone without making it; stale when ``clone``, ``to_yaml`` or the argument
 methods are overridden).
 
 A hook describes the behaviour of the class that declares it. A subclass that
-changes that behaviour (overrides ``prediction``, ``consume_axis``,
+changes that behaviour (overrides ``prediction``, ``check_bounds``, ``consume_axis``,
 ``log_likelihood`` or ``minimize``...) without declaring the hook again would
 silently keep a fast path that computes something else. To rule that out, the
 base classes call :func:`reset_stale_hooks` from ``__init_subclass__``: when a

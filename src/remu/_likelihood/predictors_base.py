@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -144,6 +144,13 @@ class Predictor:
         # form loses the inherited one (remu._likelihood.optin).
         super().__init_subclass__(**kwargs)
         reset_stale_hooks(cls, "_linear_form", _LINEAR_FORM_BEHAVIOUR, Predictor._linear_form)
+        # The engine keeps its fits inside ``bounds`` and knows no other limit.
+        reset_stale_hooks(cls, "_engine_box_bounds", ("check_bounds",), False)
+
+    #: Opt-in hook of the fitting engine (remu._likelihood.optin): the valid
+    #: parameters are exactly the box ``bounds`` (what :meth:`check_bounds` tests).
+    #: Reset on subclasses that override ``check_bounds`` with other limits.
+    _engine_box_bounds: ClassVar[bool] = True
 
     def _linear_form(self) -> LinearForm | None:
         """Return the prediction as ``A[s] @ x + c[s]``, for the fitting engine; ``None`` here.

@@ -178,7 +178,8 @@ def plot_mahalanobis_distance(
         Randomness of the distance (``None``: NumPy's global seed).
     **kwargs
         Plot keywords for every layer (``plot_array``), e.g. ``color``. They
-        are not passed to the distance.
+        are not passed to the distance, except ``progress`` (``True`` or a dict
+        of tqdm options): a bar over the truth bins while the distance is drawn.
 
     Returns
     -------
@@ -212,10 +213,11 @@ def plot_mahalanobis_distance(
     ['expected', '$D_M^2$']
     >>> plt.close(fig)
     """
+    progress = kwargs.pop("progress", False)
     plotter = _truth_plotter(first.truth_binning)
     common = {**_PLOT_DEFAULTS, "margin_function": np.sum, **kwargs}
     caller = "plot_mahalanobis_distance"
-    distance = mahalanobis_distance(first, second, rng=rng)
+    distance = mahalanobis_distance(first, second, rng=rng, progress=progress)
     layers: list[Layer] = []
     if plot_expectation:
         expected = expected_distance_per_truth_bin(first, second)

@@ -265,6 +265,8 @@ def describe(calculator: Any, *, need_counts: bool = True) -> Model | None:
         Whether the calculator's own data must be a single data set (single fits);
         toys bring their own counts.
     """
+    if not getattr(calculator, "_engine_likelihood", False):
+        return None
     data = calculator.data_model
     counts = poisson_counts(data)
     if counts is None or (need_counts and counts.ndim != 1):
@@ -273,6 +275,8 @@ def describe(calculator: Any, *, need_counts: bool = True) -> Model | None:
     if kind is None:
         return None
     predictor = calculator.predictor
+    if not getattr(predictor, "_engine_box_bounds", False):
+        return None
     defaults = np.asarray(predictor.defaults, dtype=float)
     n = len(defaults)
     n_bins = counts.shape[-1]
