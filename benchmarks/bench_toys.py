@@ -80,6 +80,10 @@ def _calculator(likelihood):
     return calc.compose(likelihood.TemplatePredictor(templates))
 
 
+#: The environment distributed's nanny sets in each worker, less MALLOC_TRIM_THRESHOLD_.
+_WORKER_ENV = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
+
+
 def _toys(likelihood, data, executor):
     tester = likelihood.HypothesisTester(data["calc"])
     return tester.max_likelihood_p_value(
@@ -103,17 +107,21 @@ def _setup(kind: str):
             data["one"] = concurrent.futures.ProcessPoolExecutor(1, mp_context=context)
             data["closers"] = [data["two"].shutdown, data["one"].shutdown]
         else:
+            import dask
             import distributed
 
             closers = []
             for name, workers in (("two", 2), ("one", 1)):
-                cluster = distributed.LocalCluster(
-                    n_workers=workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    scheduler_kwargs={"dashboard_address": ":0"},
-                )
+                # Without the nanny's MALLOC_TRIM_THRESHOLD_ (see the README: it makes
+                # glibc return and re-fault the fits' temporary arrays on every call).
+                with dask.config.set({"distributed.nanny.pre-spawn-environ": _WORKER_ENV}):
+                    cluster = distributed.LocalCluster(
+                        n_workers=workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                        scheduler_kwargs={"dashboard_address": ":0"},
+                    )
                 client = distributed.Client(cluster)
                 data[name] = client
                 closers += [client.close, cluster.close]
