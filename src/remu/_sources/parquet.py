@@ -40,6 +40,7 @@ from remu._optional import optional_import
 from remu._paths import absolute, exists, has_wildcards, is_dir, matches
 from remu._progress import ProgressLike, progress_bar
 from remu._sources.dask_fill import fill_from_dask, input_names
+from remu._sources.weights import weight_multiplier
 from remu.errors import MissingFieldError
 
 __all__ = ["BATCH_ROWS", "ParquetSource", "fill_from_parquet"]
@@ -149,17 +150,6 @@ def _check_columns(available: Sequence[str], wanted: list[str] | None, where: st
             raise MissingFieldError(msg)
 
 
-def _scalar(weight: Any) -> float:
-    try:
-        return float(weight)
-    except (TypeError, ValueError) as err:
-        msg = (
-            "with Parquet files, weight must be a number (it multiplies weightfield); "
-            f"got {type(weight).__name__}"
-        )
-        raise TypeError(msg) from err
-
-
 def _log_empty_files(data: Any, log: logging.Logger) -> None:
     """Log the files without rows (their footers are read: no data)."""
     for fragment in data.get_fragments():
@@ -190,7 +180,7 @@ def fill_from_parquet(
         pyarrow (or, with ``dask=True``, dask) is not installed; names the extra.
     """
     where = source if isinstance(source, ParquetSource) else ParquetSource(source)
-    weight = _scalar(weight)
+    weight = weight_multiplier(weight, "Parquet files")
     log = get_logger(plan.log_area)
     data = where.dataset()
     columns, weight_column = _columns(plan, rename, weightfield)

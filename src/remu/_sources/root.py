@@ -36,6 +36,7 @@ from remu._logging import get_logger
 from remu._optional import optional_import
 from remu._progress import ProgressLike, progress_bar
 from remu._sources.awkward_columns import flat_columns, rename_fields
+from remu._sources.weights import weight_multiplier
 from remu.errors import MissingFieldError
 
 __all__ = ["DEFAULT_STEP_SIZE", "RootChunks", "fill_from_root"]
@@ -142,17 +143,6 @@ def _check_branches(available: Iterable[str], wanted: list[str] | None, where: s
             raise MissingFieldError(msg)
 
 
-def _scalar(weight: Any) -> float:
-    try:
-        return float(weight)
-    except (TypeError, ValueError) as err:
-        msg = (
-            "with ROOT files, weight must be a number (it multiplies weightfield); "
-            f"got {type(weight).__name__}"
-        )
-        raise TypeError(msg) from err
-
-
 def _iterate(
     uproot: Any, files: Any, wanted: list[str] | None, step_size: Any, options: dict[str, Any]
 ) -> Iterator[tuple[Any, Any]]:
@@ -221,7 +211,12 @@ def fill_from_root(
     if step_size is None:
         step_size = DEFAULT_STEP_SIZE
     chunks = RootChunks(
-        plan.required_variables(), weightfield, _scalar(weight), rename, cut_function, flatten
+        plan.required_variables(),
+        weightfield,
+        weight_multiplier(weight, "ROOT files"),
+        rename,
+        cut_function,
+        flatten,
     )
     wanted = chunks.branches(branches)
     if dask:
