@@ -1,10 +1,9 @@
 """Toy p-values on several workers (issue: distributed toys).
 
-The model: a ``ResponseMatrixPredictor`` with 100 detector variations (8 reco x
-120 truth bins; per-truth-bin efficiencies varied by +-10 % and every element by
-+-3 %), composed with 4 smooth truth templates (``TemplatePredictor``), marginal
-treatment of the variations; the data are a seeded Poisson draw of about 700
-events.
+The model is that of the 4-template fits of ``bench_fits.py`` (a
+``ResponseMatrixPredictor`` with 100 detector variations, 8 reco x 120 truth bins,
+composed with 4 smooth truth templates), with the marginal treatment of the
+variations and data drawn from a seed of its own.
 
 * ``toys/max-likelihood-p-value/5000/process-pool``: ``max_likelihood_p_value``
   with 5,000 toys (500 "quick"), each toy re-fitted, on a
@@ -28,56 +27,22 @@ meaningful when the machine is otherwise idle. remu 0.8.0 has no executors:
 from __future__ import annotations
 
 import importlib
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
 try:
     from _harness import Workload
+    from bench_fits import _calculator, _inputs
 except ImportError:  # imported as benchmarks.bench_toys
     from benchmarks._harness import Workload
+    from benchmarks.bench_fits import _calculator, _inputs
 
-_N_RECO, _N_TRUTH, _N_SYST = 8, 120, 100
-_TRUTH_WEIGHTS = np.array([300.0, 250.0, 500.0, 150.0])
 _TOYS = {"quick": 500, "full": 5000}
 _SEED = 20260602
 
 
 def _likelihood(remu):
     return importlib.import_module(remu.__name__ + ".likelihood")
-
-
-def _calculator(likelihood):
-    rng = np.random.default_rng(_SEED)
-    truth_pos = np.linspace(0.0, 1.0, _N_TRUTH)
-    reco_pos = np.linspace(0.0, 1.0, _N_RECO)
-    smearing = np.exp(-0.5 * ((reco_pos[:, None] - truth_pos[None, :]) / 0.12) ** 2)
-    # efficiencies up to 0.8, varied by at most 13 %: every column sums to < 1
-    nominal = smearing / smearing.sum(axis=0) * (0.4 + 0.4 * truth_pos)
-    matrices = (
-        nominal
-        * rng.uniform(0.9, 1.1, size=(_N_SYST, 1, _N_TRUTH))
-        * rng.uniform(0.97, 1.03, size=(_N_SYST, _N_RECO, _N_TRUTH))
-    )
-    centres, widths = [0.2, 0.45, 0.6, 0.8], [0.15, 0.3, 0.1, 0.12]
-    templates = np.array(
-        [np.exp(-0.5 * ((truth_pos - c) / w) ** 2) for c, w in zip(centres, widths, strict=True)]
-    )
-    templates /= templates.sum(axis=1, keepdims=True)
-    path = str(Path(tempfile.mkdtemp(prefix="remu-bench-toys-")) / "response_matrix.npz")
-    np.savez(
-        path,
-        matrices=matrices,
-        weights=np.ones(_N_SYST),
-        truth_entries=np.full(_N_TRUTH, 1000),
-        sparse_indices=np.arange(_N_TRUTH),
-        is_sparse=np.array(True),
-    )
-    data = rng.poisson(matrices[0] @ (_TRUTH_WEIGHTS @ templates))
-    response = likelihood.ResponseMatrixPredictor(path)
-    calc = likelihood.LikelihoodCalculator(likelihood.PoissonData(data), response)
-    return calc.compose(likelihood.TemplatePredictor(templates))
 
 
 #: The environment distributed's nanny sets in each worker, less MALLOC_TRIM_THRESHOLD_.
@@ -96,7 +61,8 @@ def _setup(kind: str):
         import remu
 
         likelihood = _likelihood(remu)
-        data = {"calc": _calculator(likelihood), "n": _TOYS[size], "kind": kind}
+        calc = _calculator(likelihood, _inputs(_SEED), 4, "marginal")
+        data = {"calc": calc, "n": _TOYS[size], "kind": kind}
         data["expected"] = _toys(likelihood, data, None)
         if kind == "process-pool":
             import concurrent.futures
