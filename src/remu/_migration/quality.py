@@ -442,7 +442,22 @@ def mahalanobis_distance(
     with progress_bar(
         kwargs.pop("progress", False), total=int(unique.size), desc="truth bins", unit="bin"
     ) as bar:
-        _fill_distances(first, second, unique, block, n_throws, gen, distance, throws, bar, kwargs)
+        for start in range(0, unique.size, block):
+            cols = unique[start : start + block]
+            A = first.generate_random_response_matrices(
+                size=n_throws, truth_indices=cols, rng=gen, **kwargs
+            )
+            B = second.generate_random_response_matrices(
+                size=n_throws, truth_indices=cols, rng=gen, **kwargs
+            )
+            m = first.get_mean_response_matrix_as_ndarray(
+                truth_indices=cols, **kwargs
+            ) - second.get_mean_response_matrix_as_ndarray(truth_indices=cols, **kwargs)
+            d, t = difference_distances(A, B, m, with_throws=return_distances_from_mean)
+            distance[start : start + block] = d
+            if throws is not None and t is not None:
+                throws[:, start : start + block] = t
+            bar.update(cols.size)
     distance = distance[inverse]
     if shape is not None:
         distance = distance.reshape(shape)
@@ -453,37 +468,6 @@ def mahalanobis_distance(
         shape_t = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
         throws = throws.reshape((n_throws, *shape_t))
     return distance, throws
-
-
-def _fill_distances(
-    first: ResponseMatrix,
-    second: ResponseMatrix,
-    unique: NDArray[np.intp],
-    block: int,
-    n_throws: int,
-    gen: np.random.Generator,
-    distance: Float64Array,
-    throws: Float64Array | None,
-    bar: Any,
-    kwargs: dict[str, Any],
-) -> None:
-    """Fill ``distance`` (and ``throws``) block by block of the distinct truth bins."""
-    for start in range(0, unique.size, block):
-        cols = unique[start : start + block]
-        A = first.generate_random_response_matrices(
-            size=n_throws, truth_indices=cols, rng=gen, **kwargs
-        )
-        B = second.generate_random_response_matrices(
-            size=n_throws, truth_indices=cols, rng=gen, **kwargs
-        )
-        m = first.get_mean_response_matrix_as_ndarray(
-            truth_indices=cols, **kwargs
-        ) - second.get_mean_response_matrix_as_ndarray(truth_indices=cols, **kwargs)
-        d, t = difference_distances(A, B, m, with_throws=throws is not None)
-        distance[start : start + block] = d
-        if throws is not None and t is not None:
-            throws[:, start : start + block] = t
-        bar.update(cols.size)
 
 
 def quality_truth_bins(
