@@ -401,8 +401,11 @@ class Objective:
             )
         return mu, ll
 
-    def _consume(self, ll: Array) -> tuple[Array, Array | None]:
-        """``log L`` ``(m,)`` and, for the marginal, the share of each variation ``(m, S)``."""
+    def _consume(self, ll: Array, shares: bool = True) -> tuple[Array, Array | None]:
+        """``log L`` ``(m,)`` and, for the marginal, the share of each variation ``(m, S)``.
+
+        ``shares=False`` skips the shares (``None``), which only derivatives need.
+        """
         if self._single:
             return (ll[:, 0].copy() if ll.shape[-1] == 1 else ll.max(axis=-1)), None
         terms = ll + self.log_weights
@@ -414,10 +417,12 @@ class Objective:
         terms -= top
         share = np.exp(terms, out=terms)
         total = share.sum(axis=-1, keepdims=True)
+        top += np.log(total)
+        if not shares:
+            return top[:, 0], None
         share /= total
         if not finite:
             share[~np.isfinite(share)] = 0.0
-        top += np.log(total)
         return top[:, 0], share
 
     def log_likelihood(self, x: Array, rows: NDArray[np.intp]) -> Array:
@@ -426,17 +431,7 @@ class Objective:
         The numbers of :meth:`values` (negated), without the variations' shares
         that the marginal's derivatives need.
         """
-        ll = self._log_likelihoods(x, rows)[1]
-        if self._single:
-            return self._consume(ll)[0]
-        terms = ll + self.log_weights
-        top: Array = terms.max(axis=-1)
-        if not math.isfinite(top.sum()):
-            return self._consume(ll)[0]
-        terms -= top[:, np.newaxis]
-        np.exp(terms, out=terms)
-        top += np.log(terms.sum(axis=-1))
-        return top
+        return self._consume(self._log_likelihoods(x, rows)[1], shares=False)[0]
 
     def values(self, x: Array, rows: NDArray[np.intp]) -> Array:
         """``F`` of rows at points ``x``; ``inf`` where the data are impossible."""
