@@ -15,11 +15,12 @@ import math
 import numpy as np
 import pytest
 import yaml
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 
 import remu.binning
 import remu.yaml
 from extras import require
+from numeric_asserts import assert_allclose
 from remu import binning as bn
 from remu.binning import (
     Bin,

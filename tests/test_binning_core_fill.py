@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 
 from extras import require
+from numeric_asserts import assert_allclose
 from remu import binning as bn
 from remu.errors import InvalidEventError, MissingFieldError, MissingVariableError
 

@@ -15,10 +15,11 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 
 import remu.binning
 from extras import require
+from numeric_asserts import assert_allclose
 from remu.binning import (
     Binning,
     CartesianProductBinning,

@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 
+from numeric_asserts import assert_allclose
 from remu._cli import main
 
 BINNING = """!RectilinearBinning
@@ -52,9 +53,9 @@ def test_fill_writes_npz(files, capsys):
         == 0
     )
     with np.load(out) as h:
-        np.testing.assert_allclose(h["values"], [2.0, 0.0, 0.0, 1.5])
+        assert_allclose(h["values"], [2.0, 0.0, 0.0, 1.5])
         np.testing.assert_array_equal(h["entries"], [1, 0, 0, 2])
-        np.testing.assert_allclose(h["sumw2"], [4.0, 0.0, 0.0, 1.25])
+        assert_allclose(h["sumw2"], [4.0, 0.0, 0.0, 1.25])
     assert "filled 3 entries" in capsys.readouterr().out
 
 
@@ -352,8 +353,8 @@ def _assert_output_equals(out, expected, exact=True):
             np.testing.assert_array_equal(h["values"], expected.get_values_as_ndarray())
             np.testing.assert_array_equal(h["sumw2"], expected.get_sumw2_as_ndarray())
         else:
-            np.testing.assert_allclose(h["values"], expected.get_values_as_ndarray(), rtol=1e-12)
-            np.testing.assert_allclose(h["sumw2"], expected.get_sumw2_as_ndarray(), rtol=1e-12)
+            assert_allclose(h["values"], expected.get_values_as_ndarray(), rtol=1e-12)
+            assert_allclose(h["sumw2"], expected.get_sumw2_as_ndarray(), rtol=1e-12)
 
 
 @pytest.fixture(scope="module")

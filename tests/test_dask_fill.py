@@ -21,9 +21,10 @@ import pytest
 from dask.delayed import Delayed
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 
 from dask_cluster import local_client
+from numeric_asserts import assert_allclose
 from remu import binning, migration
 from remu.errors import InvalidEventError, MissingVariableError
 

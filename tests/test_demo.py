@@ -18,6 +18,7 @@ from scipy import stats
 from scipy.special import ndtr
 
 from extras import require
+from numeric_asserts import assert_allclose
 
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIAL = ROOT / "examples" / "tutorial"
@@ -265,7 +266,7 @@ def test_step03_systematics(full_chain):
     assert abs(syst[0] - nominal[0]) < 0.05 * nominal[0]
     # the nominal fit reproduces step 02
     step02, _ = fit(full_chain, "02", "modelB")
-    np.testing.assert_allclose(nominal, step02, rtol=1e-3)
+    assert_allclose(nominal, step02, rtol=1e-3)
     with np.load(full_chain / "03" / "response_matrix.npz") as npz:
         assert npz["matrices"].shape[0] == 100  # one matrix per toy detector
         assert np.all(npz["weights"] == 1.0)
@@ -341,7 +342,7 @@ def test_step05_prediction_at_the_truth(full_chain):
     test_real_data_follow_the_generator_distributions).
     """
     truth = step_results(full_chain, "05")["truth"]
-    np.testing.assert_allclose(truth["x"], [200.0, 300.0, 1000.0])
+    assert_allclose(truth["x"], [200.0, 300.0, 1000.0])
     expected = sum(expected_reco_counts().values())
     assert bias_chi2(truth["prediction"], expected) < 4.0
     # the fit is within its (strongly correlated) uncertainties of the truth
@@ -358,9 +359,9 @@ def test_step06_cross_sections(full_chain):
         1 + results["binning"]["n_bg_xsec"] + results["binning"]["n_signal_xsec"]
     )
     # deterministic template sums (the step builds 30 resp. 100 per energy bin)
-    np.testing.assert_allclose(results["templates"]["bg_sum"], 270.0, rtol=1e-6)
-    np.testing.assert_allclose(results["templates"]["model_A_sum"], 900.0, rtol=1e-6)
-    np.testing.assert_allclose(results["templates"]["model_B_sum"], 900.0, rtol=1e-6)
+    assert_allclose(results["templates"]["bg_sum"], 270.0, rtol=1e-6)
+    assert_allclose(results["templates"]["model_A_sum"], 900.0, rtol=1e-6)
+    assert_allclose(results["templates"]["model_B_sum"], 900.0, rtol=1e-6)
     x, _ = fit(full_chain, "06", "all")
     noise, _bg_scale, a_scale, b_scale = x
     assert abs(noise - 200) < 150
@@ -370,7 +371,7 @@ def test_step06_cross_sections(full_chain):
     # generator's truth is within the fit's uncertainties
     assert results["p_values"]["modelB"] > 0.05
     truth = results["truth"]
-    np.testing.assert_allclose(truth["x"], [200.0, 1.0, 1.0])
+    assert_allclose(truth["x"], [200.0, 1.0, 1.0])
     assert truth["wilks_p_value"] > 0.003
     assert truth["gof"] > 0.01
     for name in ("check_binning", "flux_shape", "fit", "p-values"):

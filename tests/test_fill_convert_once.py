@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 
+from numeric_asserts import assert_allclose
 from remu import binning, migration
 from remu._binning.edge_lookup import bin_indices
 from remu._binning.events import as_columns
@@ -229,7 +230,7 @@ def test_response_plan_partial_equals_in_place_fill(n):
             getattr(filled, f"get_{name}_entries_as_ndarray")(),
             getattr(direct, f"get_{name}_entries_as_ndarray")(),
         )
-        np.testing.assert_allclose(
+        assert_allclose(
             getattr(filled, f"get_{name}_values_as_ndarray")(),
             getattr(direct, f"get_{name}_values_as_ndarray")(),
             rtol=1e-12,

@@ -25,6 +25,7 @@ import uproot
 from numpy.testing import assert_array_equal
 
 from dask_cluster import local_client
+from numeric_asserts import assert_allclose
 from remu import binning, migration
 from remu._binning.fill import FillPlan
 from remu._formats import csv_events
@@ -382,7 +383,7 @@ def test_dask_fill_progress_on_the_cluster(frame):
     plain = response_matrix()
     plain.fill(frame, weight=frame["w"].to_numpy())
     assert_array_equal(r.get_response_entries_as_ndarray(), plain.get_response_entries_as_ndarray())
-    np.testing.assert_allclose(
+    assert_allclose(
         r.get_response_values_as_ndarray(), plain.get_response_values_as_ndarray(), rtol=1e-12
     )
 
@@ -462,9 +463,7 @@ def test_parquet_fill_progress_logging_and_result(frame, parquet_folder, caplog,
     plain.fill(frame, weight=frame["w"].to_numpy() * 2.0)
     assert_array_equal(lb.get_entries_as_ndarray(), plain.get_entries_as_ndarray())
     if use_dask:
-        np.testing.assert_allclose(
-            lb.get_values_as_ndarray(), plain.get_values_as_ndarray(), rtol=1e-12
-        )
+        assert_allclose(lb.get_values_as_ndarray(), plain.get_values_as_ndarray(), rtol=1e-12)
     else:  # in order, batch after batch: bit for bit
         assert_array_equal(lb.get_values_as_ndarray(), plain.get_values_as_ndarray())
         assert_array_equal(lb.get_sumw2_as_ndarray(), plain.get_sumw2_as_ndarray())

@@ -18,9 +18,10 @@ import pytest
 import uproot
 from hypothesis import given
 from hypothesis import strategies as st
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 from uhi.typing.plottable import PlottableAxisGeneric, PlottableHistogram, PlottableTraits
 
+from numeric_asserts import assert_allclose
 from remu import binning, migration
 from remu.errors import NotAGridError
 

@@ -16,8 +16,8 @@ import sys
 import numpy as np
 import pyhf
 import pytest
-from numpy.testing import assert_allclose
 
+from numeric_asserts import assert_allclose
 from remu import binning, likelihood, likelihood_utils, migration
 from remu._interop.pyhf import linear_model, to_pyhf_workspace
 

@@ -8,9 +8,10 @@ import sys
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 from scipy import special, stats
 
+from numeric_asserts import assert_allclose
 from remu import likelihood
 from remu.errors import InputError
 from remu.likelihood import (

@@ -11,9 +11,9 @@ from __future__ import annotations
 import multiprocess
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
 from scipy import optimize
 
+from numeric_asserts import assert_allclose
 from remu import likelihood
 from remu.likelihood import (
     HypothesisTester,

@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 from scipy import special, stats
 
+from numeric_asserts import assert_allclose
 from remu._likelihood.data import DataModel, JeffreysPrior, PoissonData
 from remu._likelihood.derivative import derivative
 from remu._likelihood.systematics import (

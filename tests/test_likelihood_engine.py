@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from numpy.testing import assert_allclose
 
+from numeric_asserts import assert_allclose
 from remu import likelihood
 from remu._likelihood.engine import api, batching, eligibility, hopping
 from remu._likelihood.engine.objective import LinearFamily

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 from scipy import optimize, stats
 
 from extras import require
+from numeric_asserts import assert_allclose
 from remu import likelihood
 from remu.errors import InputError
 from remu.likelihood import (

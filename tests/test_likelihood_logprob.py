@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 
 from extras import require
+from numeric_asserts import assert_allclose
 from remu import likelihood, likelihood_utils
 from remu._likelihood.engine.logprob import LogProbability, log_probability
 

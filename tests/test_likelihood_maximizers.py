@@ -6,9 +6,10 @@ import pickle
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 from scipy import optimize
 
+from numeric_asserts import assert_allclose
 from remu.likelihood import (
     BasinHoppingMaximizer,
     LikelihoodCalculator,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
 
+from numeric_asserts import assert_allclose
 from remu._likelihood.engine import api, eligibility
 from remu._likelihood.optin import reset_stale_hooks
 from remu.likelihood import (

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from numpy.testing import assert_allclose
 from scipy.special import gammaln, logsumexp, xlogy
 
+from numeric_asserts import assert_allclose
 from remu._likelihood.predictors import (
     ComposedMatrixPredictor,
     ComposedPredictor,

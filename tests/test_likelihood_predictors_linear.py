@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 
+from numeric_asserts import assert_allclose
 from remu._likelihood.predictors import (
     FixedParameterMatrixPredictor,
     FixedParameterPredictor,

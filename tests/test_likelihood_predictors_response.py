@@ -7,8 +7,9 @@ import pickle
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 
+from numeric_asserts import assert_allclose
 from remu._likelihood.predictors import (
     FixedParameterMatrixPredictor,
     MatrixPredictor,

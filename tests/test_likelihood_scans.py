@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
 from scipy import stats
 
+from numeric_asserts import assert_allclose
 from remu._likelihood import maximizers
 from remu._likelihood.engine import cache as engine_cache
 from remu.errors import InputError

@@ -15,9 +15,10 @@ import pickle
 import multiprocess
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 
 from dask_cluster import local_client
+from numeric_asserts import assert_allclose
 from remu import likelihood
 from remu._likelihood.engine import batching
 from remu.errors import InputError

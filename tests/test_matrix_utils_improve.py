@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 
 import remu.errors
+from numeric_asserts import assert_allclose
 from remu import binning, matrix_utils, migration
 from remu.errors import BinMergeError, NoMergeNeighbourError
 

@@ -7,8 +7,8 @@ import pytest
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
-from numpy.testing import assert_allclose
 
+from numeric_asserts import assert_allclose
 from remu import binning, matrix_utils, migration, plotting
 
 

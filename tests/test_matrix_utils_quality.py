@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 from scipy import stats
 
 import remu.errors
+from numeric_asserts import assert_allclose
 from remu import binning, matrix_utils, migration
 from remu._migration.quality import (
     chi2_probability,

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
-from numpy.testing import assert_allclose
 
+from numeric_asserts import assert_allclose
 from remu import plotting
 from remu._plotting.array import get_stack_functions
 from remu._plotting.base import new_subplots

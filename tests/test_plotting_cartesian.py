@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from matplotlib.collections import PathCollection, QuadMesh
 from matplotlib.colors import to_rgba
-from numpy.testing import assert_allclose
 
+from numeric_asserts import assert_allclose
 from remu import binning, plotting
 from test_plotting_helpers import band_extent, bands, check_png, legend_texts
 

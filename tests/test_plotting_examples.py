@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from numpy.testing import assert_allclose
 
+from numeric_asserts import assert_allclose
 from remu import binning, plotting
 from test_plotting_helpers import check_png, legend_texts
 

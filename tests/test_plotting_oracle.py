@@ -15,8 +15,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
+
+from numeric_asserts import assert_allclose
 
 ROOT = Path(__file__).resolve().parents[1]
 ORACLE_PYTHON = Path(
@@ -258,7 +259,7 @@ def _compare(ours, theirs, path="figure"):
         for i, (o, t) in enumerate(zip(ours, theirs, strict=True)):
             _compare(o, t, f"{path}[{i}]")
     elif isinstance(theirs, list) and theirs:
-        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12, err_msg=path)
+        assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12, err_msg=path)
     else:
         assert ours == theirs, f"{path}: {ours!r} != {theirs!r}"
 

@@ -14,8 +14,9 @@ import hypothesis.extra.numpy as hnp
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 
+from numeric_asserts import assert_allclose
 from remu._likelihood.predictors import (
     ComposedPredictor,
     ConcatenatedPredictor,

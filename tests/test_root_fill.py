@@ -13,9 +13,10 @@ import awkward as ak
 import numpy as np
 import pytest
 import uproot
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 
 from dask_cluster import local_client
+from numeric_asserts import assert_allclose
 from remu import binning, migration
 from remu.errors import IrregularFieldError, MissingFieldError, MissingVariableError
 

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 from scipy.special import ndtr
+
+from numeric_asserts import assert_allclose
 
 TUTORIAL = Path(__file__).resolve().parents[1] / "examples" / "tutorial"
 

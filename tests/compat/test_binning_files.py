@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 import yaml
 from numpy.lib import recfunctions as rfn
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 
+from numeric_asserts import assert_allclose
 from remu import binning as bn
 from shared_paths import SHARED_DATA
 from untagged_yaml import UntaggedLoader

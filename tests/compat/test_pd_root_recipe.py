@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import uproot  # the root extra (installed by `make test`): a missing one fails here
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 
+from numeric_asserts import assert_allclose
 from remu import binning
 
 pytestmark = pytest.mark.shared

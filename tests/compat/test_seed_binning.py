@@ -14,9 +14,10 @@ import shutil
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 
 import remu.binning
+from numeric_asserts import assert_allclose
 
 pytestmark = pytest.mark.shared
 

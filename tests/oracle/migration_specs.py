@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from numeric_asserts import assert_allclose
+
 DTYPE = [("rx", float), ("ry", float), ("tx", float), ("ty", float)]
 
 
@@ -30,7 +32,7 @@ def compare_trees(ours, theirs, path=""):
     elif isinstance(theirs, np.ndarray) and theirs.dtype.kind == "f":
         ours = np.asarray(ours)
         assert ours.shape == theirs.shape, path
-        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-13, err_msg=path)
+        assert_allclose(ours, theirs, rtol=1e-9, atol=1e-13, err_msg=path)
     elif isinstance(theirs, np.ndarray):
         np.testing.assert_array_equal(ours, theirs, err_msg=path)
         assert np.asarray(ours).dtype.kind == theirs.dtype.kind, path

@@ -14,6 +14,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from oracle_client import ensure_ok, examples, run_both, run_ours, skip_without_oracle
 
+from numeric_asserts import assert_allclose
+
 skip_without_oracle()
 
 import scenarios_binning as sb
@@ -42,8 +44,8 @@ FILL_VARIANTS = [
 def _assert_fill_equal(ours, theirs, label):
     np.testing.assert_array_equal(ours["entries"], theirs["entries"], err_msg=label)
     # the oracle adds event by event, we sum with bincount: same numbers up to rounding
-    np.testing.assert_allclose(ours["value"], theirs["value"], rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(ours["sumw2"], theirs["sumw2"], rtol=1e-12, atol=1e-12)
+    assert_allclose(ours["value"], theirs["value"], rtol=1e-12, atol=1e-12)
+    assert_allclose(ours["sumw2"], theirs["sumw2"], rtol=1e-12, atol=1e-12)
 
 
 def _compare_description(case, ours, theirs):
@@ -145,7 +147,7 @@ def _compare_tree(ours, theirs, path=""):
         for k in theirs:
             _compare_tree(ours[k], theirs[k], f"{path}/{k}")
     elif isinstance(theirs, np.ndarray) and theirs.dtype.kind == "f":
-        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12, err_msg=path)
+        assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12, err_msg=path)
     elif isinstance(theirs, np.ndarray):
         np.testing.assert_array_equal(ours, theirs, err_msg=path)
     else:

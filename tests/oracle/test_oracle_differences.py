@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 from oracle_client import run_both, skip_without_oracle
 
+from numeric_asserts import assert_allclose
+
 skip_without_oracle()
 
 import scenarios_binning as sb
@@ -39,7 +41,7 @@ def test_d1_fill_with_more_than_32_dict_events(oracle):
     # ours: one call fills all 40 events (x == 2.0 is outside the last bin)
     inside = x < 2.0
     expected = [w[inside & (x < 1.0)].sum(), w[inside & (x >= 1.0)].sum()]
-    np.testing.assert_allclose(ours[0]["value"], expected)
+    assert_allclose(ours[0]["value"], expected)
     np.testing.assert_array_equal(ours[0]["entries"], [20, 19])
 
 
@@ -114,14 +116,14 @@ def test_d2_derivative_ignores_order_for_first_derivatives(oracle):
     o, t = ours[0], theirs[0]
     h = 1e-2
     central = (np.sin(0.3 + h) - np.sin(0.3 - h)) / (2 * h)
-    np.testing.assert_allclose(o["sin-1-5"], central, rtol=1e-12)  # 3 points whatever the order
+    assert_allclose(o["sin-1-5"], central, rtol=1e-12)  # 3 points whatever the order
     # scipy's 5-point stencil is closer to cos(0.3)
     assert abs(t["sin-1-5"] - np.cos(0.3)) < abs(central - np.cos(0.3)) / 100
     # n=2 with order=2: scipy refuses, ours gives the 3-point second difference
     assert isinstance(t["sin-2-2"], str)
     assert t["sin-2-2"].startswith("ValueError")
     second = (np.sin(0.3 + h) - 2 * np.sin(0.3) + np.sin(0.3 - h)) / h**2
-    np.testing.assert_allclose(o["sin-2-2"], second, rtol=1e-12)
+    assert_allclose(o["sin-2-2"], second, rtol=1e-12)
 
 
 def test_d19_a_mapper_returning_futures(oracle):

@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 from likelihood_specs import any_predictor, indices, leaf
 from oracle_client import ensure_ok, examples, run_both, skip_without_oracle
 
+from numeric_asserts import assert_allclose
+
 skip_without_oracle()
 
 import scenarios_likelihood as sl
@@ -34,7 +36,7 @@ def _close(ours, theirs, rtol=1e-10, atol=1e-12, msg=""):
     # -inf (impossible data, out of bounds) must sit at the same places
     np.testing.assert_array_equal(np.isneginf(ours), np.isneginf(theirs), err_msg=msg)
     fin = np.isfinite(theirs)
-    np.testing.assert_allclose(ours[fin], theirs[fin], rtol=rtol, atol=atol, err_msg=msg)
+    assert_allclose(ours[fin], theirs[fin], rtol=rtol, atol=atol, err_msg=msg)
 
 
 @st.composite
@@ -175,13 +177,13 @@ def test_maximizer_results_match_reference(oracle):
         ensure_ok(t, "remu 0.8.0", case)
         ensure_ok(o, "ours", case)
         # both optimisers stop within ~1e-6 of the same maximum of a concave problem
-        np.testing.assert_allclose(o["log_likelihood"], t["log_likelihood"], atol=1e-4)
+        assert_allclose(o["log_likelihood"], t["log_likelihood"], atol=1e-4)
         if case.get("systematics") != "profile":
             # (With two bins and two parameters every variation of the profile case
             # reaches the saturated likelihood: its maximum is not at a unique point.)
-            np.testing.assert_allclose(o["x"], t["x"], rtol=2e-3, atol=2e-3)
+            assert_allclose(o["x"], t["x"], rtol=2e-3, atol=2e-3)
         assert o["fun"] == -o["log_likelihood"]
-        np.testing.assert_allclose(o["at_x"], o["log_likelihood"], atol=1e-9)
+        assert_allclose(o["at_x"], o["log_likelihood"], atol=1e-9)
 
 
 def test_wilks_p_values_match_reference(oracle):
@@ -200,7 +202,7 @@ def test_wilks_p_values_match_reference(oracle):
     for c, o, t in zip([case, case2], ours, theirs, strict=True):
         ensure_ok(t, "remu 0.8.0", c)
         ensure_ok(o, "ours", c)
-        np.testing.assert_allclose(o["p"], t["p"], atol=2e-3, rtol=1e-2)
+        assert_allclose(o["p"], t["p"], atol=2e-3, rtol=1e-2)
 
 
 def test_toy_p_values_agree_statistically(oracle):
@@ -251,7 +253,7 @@ def test_jeffreys_prior_matches_reference(oracle):
         ensure_ok(o, "ours", case)
         _close(o["log_prior"], t["log_prior"], rtol=1e-8, msg=repr(case))
         finite = np.isfinite(t["log_prior"])
-        np.testing.assert_allclose(o["fisher"][finite], t["fisher"][finite], rtol=1e-8)
+        assert_allclose(o["fisher"][finite], t["fisher"][finite], rtol=1e-8)
 
 
 def test_derivative_helper_matches_reference(oracle):
@@ -261,7 +263,7 @@ def test_derivative_helper_matches_reference(oracle):
         ensure_ok(t, "remu 0.8.0", case)
         ensure_ok(o, "ours", case)
         for key in t:
-            np.testing.assert_allclose(o[key], t[key], rtol=1e-9, atol=1e-12, err_msg=key)
+            assert_allclose(o[key], t[key], rtol=1e-9, atol=1e-12, err_msg=key)
 
 
 def test_emcee_initial_guess_has_the_reference_shape_and_support(oracle):
@@ -279,7 +281,7 @@ def test_emcee_initial_guess_has_the_reference_shape_and_support(oracle):
     assert o["inside"]
     assert t["inside"]
     # same distributions (uniform, shifted exponentials): sample means within ~5 sigma
-    np.testing.assert_allclose(o["mean"], t["mean"], atol=0.15)
+    assert_allclose(o["mean"], t["mean"], atol=0.15)
 
 
 def _wild_profile_problem(seed, systematics="profile"):
@@ -304,7 +306,7 @@ def test_profile_maxima_are_at_least_the_reference_ones(oracle):
         ensure_ok(o, "ours", case)
         reference = float(t["log_likelihood"])
         assert o["log_likelihood"] >= reference - 1e-6 * abs(reference), (o, t)
-        np.testing.assert_allclose(o["at_x"], o["log_likelihood"], rtol=1e-10)
+        assert_allclose(o["at_x"], o["log_likelihood"], rtol=1e-10)
         gains.append(o["log_likelihood"] - reference)
     assert max(gains) > 1e-3, gains
 

@@ -12,6 +12,8 @@ from migration_specs import compare_trees as _compare
 from migration_specs import make_events
 from oracle_client import ensure_ok, run_both, skip_without_oracle
 
+from numeric_asserts import assert_allclose
+
 skip_without_oracle()
 
 import scenarios_matrix_utils as smu
@@ -62,12 +64,12 @@ def test_mahalanobis_distance_and_compatibility_agree_statistically(oracle):
     assert o["df"] == t["df"] == 4 * 5
     assert o["dfm_shape"] == t["dfm_shape"] == [n, 4]
     # covariances estimated from 2000 throws: distances agree to ~10 %
-    np.testing.assert_allclose(o["distance"], t["distance"], rtol=0.2)
-    np.testing.assert_allclose(o["dfm_mean"], t["dfm_mean"], rtol=0.05)
-    np.testing.assert_allclose(o["null"], t["null"], rtol=0.15)
-    np.testing.assert_allclose(o["dists_mean"], t["dists_mean"], rtol=0.05)
+    assert_allclose(o["distance"], t["distance"], rtol=0.2)
+    assert_allclose(o["dfm_mean"], t["dfm_mean"], rtol=0.05)
+    assert_allclose(o["null"], t["null"], rtol=0.15)
+    assert_allclose(o["dists_mean"], t["dists_mean"], rtol=0.05)
     assert abs(o["count"] - t["count"]) <= 0.03
-    np.testing.assert_allclose(o["chi2"], t["chi2"], rtol=1.0, atol=0.01)
+    assert_allclose(o["chi2"], t["chi2"], rtol=1.0, atol=0.01)
 
 
 def test_failing_checks_raise_the_reference_exception_types(oracle):
