@@ -3,7 +3,8 @@
 * ``scaleout/parquet-dask/rectilinear-4000`` and ``.../response-100x100``: 2×10^7
   events ("full"; 2×10^6 "quick") in 20 Parquet files, read with
   ``dask.dataframe.read_parquet`` and filled on a ``distributed.LocalCluster``
-  of 2 worker processes (1 thread each) into a 50 × 80 ``RectilinearBinning``
+  of 2 worker processes (1 thread each, started without the nanny's
+  ``MALLOC_TRIM_THRESHOLD_`` as the README recommends) into a 50 × 80 ``RectilinearBinning``
   and into a 100 × 100 ``ResponseMatrix``. The reference is what one process
   does without Dask: ``pandas.read_parquet`` of the same files (the needed
   columns) and remu's in-memory fill. Targets: at least 1.5× the reference's
@@ -30,9 +31,9 @@ from pathlib import Path
 import numpy as np
 
 try:
-    from _harness import Workload
+    from _harness import Workload, local_cluster
 except ImportError:  # imported as benchmarks.bench_scaleout
-    from benchmarks._harness import Workload
+    from benchmarks._harness import Workload, local_cluster
 
 CACHE = Path(__file__).resolve().parents[1] / ".bench-cache"
 _PARQUET_EVENTS = {"quick": 2 * 10**6, "full": 2 * 10**7}
@@ -118,19 +119,10 @@ def _matrix(remu, truth_variable="x"):
 
 
 def _cluster_setup(size: str) -> dict:
-    import distributed
-
     import remu
 
     folder = _parquet_files(size)
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard_address": ":0"},
-    )
-    client = distributed.Client(cluster)
+    cluster, client = local_cluster(2)
     data = {"folder": folder, "cluster": cluster, "client": client, "n": _PARQUET_EVENTS[size]}
     # warm up: imports on the client and on both workers, not timed
     import dask.dataframe as dd

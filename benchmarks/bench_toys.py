@@ -12,8 +12,9 @@ variations and data drawn from a seed of its own.
   workers over the time on 1. Target: at least 1.6x faster on 2 workers
   (``<= 0.625x reference``).
 * ``toys/max-likelihood-p-value/5000/local-cluster``: the same on a
-  ``distributed.LocalCluster`` of 2 worker processes (1 thread each) against
-  one of 1 worker.
+  ``distributed.LocalCluster`` of 2 worker processes (1 thread each, started
+  without the nanny's ``MALLOC_TRIM_THRESHOLD_`` as the README recommends)
+  against one of 1 worker.
 
 Both sides check in every run that their p-value and the statistic of every toy
 are identical to those of the same call without an executor (computed once in
@@ -31,10 +32,10 @@ import importlib
 import numpy as np
 
 try:
-    from _harness import Workload
+    from _harness import Workload, local_cluster
     from bench_fits import _calculator, _inputs
 except ImportError:  # imported as benchmarks.bench_toys
-    from benchmarks._harness import Workload
+    from benchmarks._harness import Workload, local_cluster
     from benchmarks.bench_fits import _calculator, _inputs
 
 _TOYS = {"quick": 500, "full": 5000}
@@ -43,10 +44,6 @@ _SEED = 20260602
 
 def _likelihood(remu):
     return importlib.import_module(remu.__name__ + ".likelihood")
-
-
-#: The environment distributed's nanny sets in each worker, less MALLOC_TRIM_THRESHOLD_.
-_WORKER_ENV = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
 
 
 def _toys(likelihood, data, executor):
@@ -73,22 +70,9 @@ def _setup(kind: str):
             data["one"] = concurrent.futures.ProcessPoolExecutor(1, mp_context=context)
             data["closers"] = [data["two"].shutdown, data["one"].shutdown]
         else:
-            import dask
-            import distributed
-
             closers = []
             for name, workers in (("two", 2), ("one", 1)):
-                # Without the nanny's MALLOC_TRIM_THRESHOLD_ (see the README: it makes
-                # glibc return and re-fault the fits' temporary arrays on every call).
-                with dask.config.set({"distributed.nanny.pre-spawn-environ": _WORKER_ENV}):
-                    cluster = distributed.LocalCluster(
-                        n_workers=workers,
-                        threads_per_worker=1,
-                        processes=True,
-                        dashboard_address=None,
-                        scheduler_kwargs={"dashboard_address": ":0"},
-                    )
-                client = distributed.Client(cluster)
+                cluster, client = local_cluster(workers)
                 data[name] = client
                 closers += [client.close, cluster.close]
             data["closers"] = closers

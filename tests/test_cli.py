@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+from extras import require
 from numeric_asserts import assert_allclose
 from remu._cli import main
 
@@ -457,6 +459,27 @@ def test_scheduler_local_starts_a_cluster_for_the_run(event_files, tmp_path):
     assert "filling" in done.stderr  # the partition bars
     assert "Traceback" not in done.stderr
     _assert_output_equals(out, _in_memory(parts + parts, weight=2.0), exact=False)
+
+
+def test_the_local_scheduler_s_workers_keep_glibc_s_trim_threshold(monkeypatch):
+    # the nanny's MALLOC_TRIM_THRESHOLD_ slows partition fills; the rest of its
+    # environment (one BLAS thread per worker) stays, and the configuration is restored
+    import dask
+
+    from remu._cli import _scheduler
+
+    require("distributed", "dask")
+    # a nanny started earlier in this process copied its variables into os.environ
+    # (distributed does so before spawning a worker); `remu fill` starts without them
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    before = dask.config.get("distributed.nanny.pre-spawn-environ")
+    assert "MALLOC_TRIM_THRESHOLD_" in before  # distributed's default: what is removed
+    with _scheduler("local:1") as client:
+        seen = client.run(
+            lambda: {k: os.environ.get(k) for k in ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS")}
+        )
+    assert list(seen.values()) == [{"MALLOC_TRIM_THRESHOLD_": None, "OMP_NUM_THREADS": "1"}]
+    assert dask.config.get("distributed.nanny.pre-spawn-environ") == before
 
 
 def test_unreachable_scheduler_is_a_one_line_error(event_files, capsys):
