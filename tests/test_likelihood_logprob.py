@@ -74,6 +74,51 @@ def test_the_calculator_s_numbers_inside_and_outside_the_bounds(points, n_syst, 
     assert (np.isinf(one) and np.isinf(got[0])) or one == pytest.approx(float(got[0]), rel=1e-13)
 
 
+@pytest.mark.parametrize("kind", SYSTEMATICS)
+def test_many_walkers_get_the_numbers_of_a_few(kind):
+    # up to a few dozen coordinates the bounds are checked on Python floats, beyond on
+    # arrays: both give the calculator's numbers, -inf outside the bounds
+    calc = calculator(4, kind)
+    lean = log_probability(calc)
+    rng = np.random.default_rng(7)
+    x = rng.uniform([-0.5, -0.5, -1.0], [8.0, 11.0, 3.0], size=(40, 3))
+    x[::5, 1] = 10.0  # on an upper bound: inside
+    x[1::5, 0] = np.nan  # not a number: outside
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = np.asarray(calc(x), dtype=float)
+    expected[np.isnan(expected)] = -np.inf
+    many = lean(x)
+    few = np.concatenate([lean(x[i : i + 2]) for i in range(0, len(x), 2)])
+    assert_array_equal(many, few)
+    assert_array_equal(np.isneginf(many), np.isneginf(expected))
+    assert np.isneginf(many[1::5]).all()
+    assert np.isfinite(many[::5]).any()
+    finite = np.isfinite(expected)
+    assert_allclose(many[finite], expected[finite], rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", SYSTEMATICS)
+def test_empty_bins_that_expect_nothing_and_impossible_data(kind):
+    # a bin that counts nothing and expects nothing adds 0 (the folded sum says NaN
+    # there, and the row is evaluated again); a count where nothing is expected is -inf
+    # two variations of two templates over three bins
+    templates = np.array([[[0.0, 1.0, 2.0], [1.0, 0.0, 1.0]], [[0.0, 1.2, 1.8], [0.9, 0.0, 1.1]]])
+    predictor = likelihood.TemplatePredictor(templates)
+    calc = likelihood.LikelihoodCalculator(likelihood.PoissonData([0, 3, 2]), predictor, kind)
+    lean = log_probability(calc)
+    assert lean is not None
+    x = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.5], [0.0, 0.0]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.asarray(calc(x), dtype=float)
+    expected[np.isnan(expected)] = -np.inf
+    got = lean(x)
+    assert np.isfinite(got[[0, 2]]).all()
+    assert np.isneginf(got[[1, 3]]).all()
+    assert_array_equal(np.isneginf(got), np.isneginf(expected))
+    assert_allclose(got[[0, 2]], expected[[0, 2]], rtol=1e-12)
+    assert lean(x[0]) == pytest.approx(float(expected[0]), rel=1e-12)
+
+
 def test_points_of_the_wrong_length_get_the_calculator_s_error():
     calc = calculator(3, SYSTEMATICS[0])
     lean = log_probability(calc)
@@ -129,6 +174,63 @@ def test_emcee_chains_are_those_of_the_calculator(kind):
     # the same accept/reject decisions: the log-probabilities differ only by rounding
     assert_allclose(lean.get_chain(), plain.get_chain(), rtol=1e-12)
     assert_allclose(lean.get_log_prob(), plain.get_log_prob(), rtol=1e-12)
+
+
+def test_the_sampler_s_lean_step_keeps_emcee_s_contract():
+    emcee = require("emcee", "mcmc")
+    calc = calculator(3, SYSTEMATICS[0])
+    sampler = likelihood_utils.emcee_sampler(calc)
+    assert isinstance(sampler, emcee.EnsembleSampler)
+    x = np.array([[1.0, 2.0, 0.5], [-1.0, 2.0, 0.5], [3.0, 1.0, 1.0]])
+    values, blobs = sampler.compute_log_prob(x)
+    plain_values, plain_blobs = emcee.EnsembleSampler(6, 3, calc, vectorize=True).compute_log_prob(
+        x
+    )
+    assert blobs is None
+    assert plain_blobs is None
+    assert values.dtype == np.float64
+    assert_array_equal(np.isneginf(values), [False, True, False])
+    assert_allclose(values[[0, 2]], plain_values[[0, 2]], rtol=1e-12)
+    # the coordinates are checked with emcee's own errors
+    for bad, what in ((np.inf, "infinite"), (np.nan, "NaN")):
+        y = x.copy()
+        y[1, 2] = bad
+        with pytest.raises(ValueError, match=what):
+            sampler.compute_log_prob(y)
+    # a log-probability replaced by the user is called through emcee's own step
+    seen = []
+
+    def replaced(p):
+        seen.append(len(p))
+        return np.zeros(len(p))
+
+    sampler.log_prob_fn = emcee.ensemble._FunctionWrapper(replaced, None, None)
+    assert_array_equal(sampler.compute_log_prob(x)[0], np.zeros(3))
+    assert seen == [3]
+    # it pickles, and samples after unpickling
+    again = pickle.loads(pickle.dumps(likelihood_utils.emcee_sampler(calc)))
+    start = np.array([1.0, 2.0, 0.5]) * (
+        1 + 0.01 * np.random.default_rng(6).standard_normal((6, 3))
+    )
+    again.run_mcmc(start, 3)
+    assert again.get_chain().shape == (3, 6, 3)
+
+
+def test_named_parameters_and_plain_samplers_get_emcee_s_own_step():
+    emcee = require("emcee", "mcmc")
+    calc = calculator(3, SYSTEMATICS[1])
+    named = likelihood_utils.emcee_sampler(calc, parameter_names=["a", "b", "c"])
+    assert type(named) is emcee.EnsembleSampler
+    pointwise = likelihood_utils.emcee_sampler(calc, vectorize=False)
+    assert type(pointwise) is emcee.EnsembleSampler
+    start = np.array([1.0, 2.0, 0.5]) * (
+        1 + 0.01 * np.random.default_rng(4).standard_normal((6, 3))
+    )
+    lean = likelihood_utils.emcee_sampler(calc)
+    for sampler in (pointwise, lean):
+        np.random.seed(5)
+        sampler.run_mcmc(start, 20)
+    assert_allclose(lean.get_chain(), pointwise.get_chain(), rtol=1e-12)
 
 
 def test_emcee_args_and_kwargs_reach_the_predictor():

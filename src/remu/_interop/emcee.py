@@ -19,14 +19,18 @@ def emcee_sampler(likelihood_calculator: Any, nwalkers: int | None = None, **kwa
     the predictor's bounds, ``-inf`` outside. Where the fitting engine applies (a
     linear predictor, one data set, remu's data models and systematics
     treatments), it is evaluated by the engine's model of the calculator, which
-    gives the same numbers to rounding at a fraction of the cost per call (3-8
+    gives the same numbers to rounding at a fraction of the cost per call (2-4
     times less on models of 1-4 templates over 100 variations), ``-inf`` instead
     of ``nan`` where the predictions are not numbers, and never raises for
     floating-point errors. It evaluates all the walkers that emcee
     moves at once (half of the ensemble per call) in one batched call
-    (``vectorize=True``), unless the caller passes ``vectorize`` or a ``pool``, or
-    the calculator holds several data sets (its result per point is then not one
-    number).
+    (``vectorize=True``), unless the caller passes ``vectorize``, a ``pool`` or
+    ``parameter_names``, or the calculator holds several data sets (its result per point is then not one
+    number). With the engine's evaluation and ``vectorize=True`` the sampler is a
+    subclass of ``emcee.EnsembleSampler`` that hands the walkers to it without
+    emcee's generic handling of log-probability results (blobs, named
+    parameters), which costs as much per call as the evaluation itself: same
+    chains, same errors for infinite or NaN coordinates.
 
     Parameters
     ----------
@@ -60,20 +64,30 @@ def emcee_sampler(likelihood_calculator: Any, nwalkers: int | None = None, **kwa
     ndim = len(likelihood_calculator.predictor.defaults)
     if nwalkers is None:
         nwalkers = 2 * ndim
-    if "vectorize" not in kwargs and kwargs.get("pool") is None:
+    # emcee vectorises neither for a pool nor with named parameters (it refuses those)
+    if (
+        "vectorize" not in kwargs
+        and kwargs.get("pool") is None
+        and not kwargs.get("parameter_names")
+    ):
         data = getattr(likelihood_calculator.data_model, "data_vector", None)
         kwargs["vectorize"] = data is not None and np.ndim(data) == 1
     from remu._likelihood.engine.logprob import log_probability
 
     # The engine's lean evaluation of the same log-likelihood where it applies (an
-    # opted-in calculator with a linear predictor and one data set): about three
+    # opted-in calculator with a linear predictor and one data set): two to four
     # times cheaper per call, which is most of a sampler's step on small models.
     # Not with emcee's ``args``/``kwargs``: those go to the predictor through the
     # calculator.
     extra = kwargs.get("args") or kwargs.get("kwargs")
     log_prob = None if extra else log_probability(likelihood_calculator)
     if log_prob is None:
-        log_prob = likelihood_calculator
+        return emcee.EnsembleSampler(nwalkers, ndim, likelihood_calculator, **kwargs)
+    if kwargs.get("vectorize") and not kwargs.get("parameter_names"):
+        # emcee's sampler with a lean log-probability step for the engine's function
+        from remu._interop.emcee_ensemble import EnsembleSampler
+
+        return EnsembleSampler(nwalkers, ndim, log_prob, **kwargs)
     return emcee.EnsembleSampler(nwalkers, ndim, log_prob, **kwargs)
 
 

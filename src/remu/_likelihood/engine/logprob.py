@@ -5,9 +5,20 @@ with a handful of points. :meth:`LikelihoodCalculator.log_likelihood` is general
 (any predictor, data model and systematics treatment, extra predictor arguments,
 any shape of parameters) and spends most of such a call on that generality.
 When the engine has a linear model of the calculator (the same opt-in as the
-fits), :class:`LogProbability` evaluates ``log L`` from that model directly:
-bounds checked once, predictions from one product, the Poisson terms and the
-systematics treatment of the fitting engine.
+fits), :class:`LogProbability` evaluates ``log L`` from that model directly.
+
+With emcee's default walkers each call brings one point, and a call costs what
+its NumPy calls cost (about a microsecond each), not what its arithmetic costs.
+Everything that does not depend on the point is therefore folded into constants
+when the object is made: the Poisson log-likelihood of variation ``s`` is
+``k . log(mu_s) - sum_b mu_s`` minus ``sum_b log(k_b!)``, and with
+``mu_s = A_s x + c_s`` the total ``sum_b mu_s`` is ``(sum_b A_s) x + sum_b c_s``,
+so one call is a product for the predictions, a logarithm, a product with the
+counts, a product for the totals, and the log-sum-exp over the variations (their
+maximum for the profile treatment). Bounds of a few walkers are checked on
+Python floats. Rows whose result is not a finite number (an empty bin expecting
+nothing, impossible predictions) are evaluated again by the fitting engine's
+objective, bin by bin.
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ import math
 from typing import Any
 
 import numpy as np
+import scipy.special
 from numpy.typing import NDArray
 
 from remu._likelihood.engine.batching import make_objective
@@ -23,6 +35,9 @@ from remu._likelihood.engine.eligibility import describe
 from remu._likelihood.engine.objective import Objective
 
 __all__ = ["LogProbability", "log_probability"]
+
+#: up to this many coordinates (walkers x parameters) bounds are checked on Python floats
+_FEW = 64
 
 
 class LogProbability:
@@ -55,11 +70,12 @@ class LogProbability:
         counts = np.asarray(calculator.data_model.data_vector)[np.newaxis]
         with np.errstate(all="ignore"):
             self._objective: Objective | None = make_objective(model, counts)
+            self._folded = _Folded(model, counts[0])
         self._lower = model.lower
         self._upper = model.upper
+        self._bounds = list(zip(model.lower.tolist(), model.upper.tolist(), strict=True))
         self._defaults = model.defaults
         self._shape = (model.n,)
-        self._rows = np.zeros(1, dtype=np.intp)
 
     def __reduce__(self) -> tuple[Any, tuple[Any]]:
         """Pickle the calculator only; the model is made again when unpickled."""
@@ -77,18 +93,30 @@ class LogProbability:
         if objective is None or points.shape[-1:] != self._shape or points.ndim > 2:
             return self.calculator(parameters)
         flat = points[np.newaxis] if single else points
-        inside = ((flat >= self._lower) & (flat <= self._upper)).all(axis=-1)
-        everywhere = bool(inside.all())
-        if not everywhere:
+        inside = self._inside(flat)
+        if inside is not None:
             flat = np.where(inside[:, np.newaxis], flat, self._defaults)
-        rows = self._rows if len(flat) == 1 else np.zeros(len(flat), dtype=np.intp)
         with np.errstate(all="ignore"):
-            value: NDArray[np.float64] = objective.log_likelihood(flat, rows)
-        if not everywhere:
+            value = self._folded(flat)
+            if not math.isfinite(value.sum()):
+                bad = np.flatnonzero(~np.isfinite(value))
+                value[bad] = objective.log_likelihood(flat[bad], np.zeros(len(bad), np.intp))
+                value[np.isnan(value)] = -np.inf
+        if inside is not None:
             value[~inside] = -np.inf
-        if not math.isfinite(value.sum()):
-            value[np.isnan(value)] = -np.inf
         return float(value[0]) if single else value
+
+    def _inside(self, flat: NDArray[np.float64]) -> NDArray[np.bool_] | None:
+        """Which points ``(m, n)`` are within the bounds; ``None`` if all are (or NaN)."""
+        if flat.size <= _FEW:
+            # a few walkers: comparisons of Python floats beat four NumPy calls
+            rows = [
+                all(lo <= v <= up for v, (lo, up) in zip(row, self._bounds, strict=True))
+                for row in flat.tolist()
+            ]
+            return None if all(rows) else np.array(rows)
+        inside: NDArray[np.bool_] = ((flat >= self._lower) & (flat <= self._upper)).all(axis=-1)
+        return None if inside.all() else inside
 
     def _refresh(self) -> None:
         """Make the model again from the calculator's new parts (or hand over to it)."""
@@ -107,7 +135,61 @@ def _parts(calculator: Any) -> tuple[Any, ...]:
 
 
 def _same_parts(parts: tuple[Any, ...], calculator: Any) -> bool:
-    return all(a is b for a, b in zip(parts, _parts(calculator), strict=True))
+    data, vector, predictor, systematics = parts
+    current = calculator.data_model
+    return (
+        current is data
+        and getattr(current, "data_vector", None) is vector
+        and calculator.predictor is predictor
+        and calculator.systematics is systematics
+    )
+
+
+class _Folded:
+    """``log L`` of one data set at points ``(m, n)``, with every constant folded in.
+
+    The numbers are right wherever every prediction is positive. A prediction of
+    zero in a bin that counts nothing gives NaN here (``0 * log 0``), as do
+    negative predictions; the caller evaluates such rows again. See the module
+    docs for the algebra.
+    """
+
+    def __init__(self, model: Any, counts: NDArray[Any]) -> None:
+        matrices, constants = model.linear
+        n_syst, n_bins, n = matrices.shape
+        self.n_syst, self.n_bins = n_syst, n_bins
+        #: ``(n, S * B)``: the predictions of all variations are one product
+        self.slopes = np.ascontiguousarray(matrices.reshape(n_syst * n_bins, n).T)
+        flat_constants = np.asarray(constants, dtype=float).reshape(n_syst * n_bins)
+        self.constants = flat_constants if flat_constants.any() else None
+        #: ``(n, S)``: ``sum_b A_sb``, the slope of every variation's total prediction
+        self.total_slopes = np.ascontiguousarray(matrices.sum(axis=1).T)
+        self.counts = np.asarray(counts, dtype=float)
+        # everything else that does not depend on the point, per variation
+        shift = -(scipy.special.gammaln(self.counts + 1).sum() + constants.sum(axis=-1))
+        weights = np.asarray(model.weights, dtype=float)
+        self.single = model.kind == "profile" or len(weights) == 1
+        if not self.single:
+            shift = shift + np.log(weights / weights.sum())  # zero weight: -inf, no share
+        self.shift = np.ascontiguousarray(shift, dtype=float)
+
+    def __call__(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``log L`` ``(m,)``; NaN or infinite where the caller must look again."""
+        mu = np.dot(x, self.slopes)
+        if self.constants is not None:
+            mu += self.constants
+        terms = np.dot(np.log(mu, out=mu).reshape(-1, self.n_bins), self.counts)
+        terms = terms.reshape(len(x), self.n_syst)
+        terms -= np.dot(x, self.total_slopes)
+        terms += self.shift
+        top: NDArray[np.float64] = terms.max(axis=-1)
+        if self.single:
+            return top
+        terms -= top[:, np.newaxis]
+        np.exp(terms, out=terms)
+        total: NDArray[np.float64] = np.log(terms.sum(axis=-1))
+        total += top
+        return total
 
 
 def _remade(calculator: Any) -> Any:
