@@ -100,17 +100,27 @@ def test_tests_compare_arrays_through_numeric_asserts():
     # error state when the expected value is near the smallest normal float, and
     # hypothesis draws such values only now and then: a newcomer's random seed, not CI's.
     # Every test therefore goes through the underflow-safe wrapper.
+    import re
     from pathlib import Path
 
+    numpy_spellings = re.compile(
+        r"(\bnp|\bnpt|\bnumpy|\btesting)\.(testing\.)?assert_allclose"
+        r"|from numpy\.testing import (\([^)]*|[^\n]*)\bassert_allclose\b"
+    )
     here = Path(__file__).parent
     offenders = [
         str(path.relative_to(here))
         for path in sorted(here.rglob("*.py"))
         if path.name not in {"numeric_asserts.py", Path(__file__).name}
-        and (
-            "np.testing.assert_allclose" in (text := path.read_text())
-            or "from numpy.testing import assert_allclose" in text
-            or ("from numpy.testing import" in text and " assert_allclose," in text)
-        )
+        and numpy_spellings.search(path.read_text())
     ]
     assert offenders == [], f"use numeric_asserts.assert_allclose in {offenders}"
+    # the pattern knows every spelling
+    for spelling in (
+        "np.testing.assert_allclose(a, b)",
+        "npt.assert_allclose(a, b)",
+        "from numpy.testing import assert_array_equal, assert_allclose",
+        "from numpy.testing import (\n    assert_allclose,\n)",
+    ):
+        assert numpy_spellings.search(spelling), spelling
+    assert not numpy_spellings.search("from numeric_asserts import assert_allclose")

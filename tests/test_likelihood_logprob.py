@@ -207,6 +207,14 @@ def test_the_sampler_s_lean_step_keeps_emcee_s_contract():
     sampler.log_prob_fn = emcee.ensemble._FunctionWrapper(replaced, None, None)
     assert_array_equal(sampler.compute_log_prob(x)[0], np.zeros(3))
     assert seen == [3]
+    # so does one whose function or extra arguments were set on emcee's wrapper
+    sampler = likelihood_utils.emcee_sampler(calc)
+    sampler.log_prob_fn.f = replaced
+    assert_array_equal(sampler.compute_log_prob(x)[0], np.zeros(3))
+    assert seen == [3, 3]
+    sampler = likelihood_utils.emcee_sampler(calc)
+    sampler.log_prob_fn.kwargs = {"systematics_index": 0}
+    assert_allclose(sampler.compute_log_prob(x[[0]])[0], calc(x[[0]], systematics_index=0))
     # it pickles, and samples after unpickling
     again = pickle.loads(pickle.dumps(likelihood_utils.emcee_sampler(calc)))
     start = np.array([1.0, 2.0, 0.5]) * (
@@ -216,11 +224,17 @@ def test_the_sampler_s_lean_step_keeps_emcee_s_contract():
     assert again.get_chain().shape == (3, 6, 3)
 
 
-def test_named_parameters_and_plain_samplers_get_emcee_s_own_step():
+def test_named_parameters_are_refused_by_name():
+    # emcee hands named parameters to the log-probability as dicts: a calculator takes
+    # vectors, so the sampler is refused before it runs (0.8.0 fails at the first step)
+    calc = calculator(3, SYSTEMATICS[1])
+    with pytest.raises(TypeError, match="parameter_names"):
+        likelihood_utils.emcee_sampler(calc, parameter_names=["a", "b", "c"])
+
+
+def test_a_pointwise_sampler_gets_emcee_s_own_step_and_the_same_chain():
     emcee = require("emcee", "mcmc")
     calc = calculator(3, SYSTEMATICS[1])
-    named = likelihood_utils.emcee_sampler(calc, parameter_names=["a", "b", "c"])
-    assert type(named) is emcee.EnsembleSampler
     pointwise = likelihood_utils.emcee_sampler(calc, vectorize=False)
     assert type(pointwise) is emcee.EnsembleSampler
     start = np.array([1.0, 2.0, 0.5]) * (

@@ -24,8 +24,8 @@ def emcee_sampler(likelihood_calculator: Any, nwalkers: int | None = None, **kwa
     of ``nan`` where the predictions are not numbers, and never raises for
     floating-point errors. It evaluates all the walkers that emcee
     moves at once (half of the ensemble per call) in one batched call
-    (``vectorize=True``), unless the caller passes ``vectorize``, a ``pool`` or
-    ``parameter_names``, or the calculator holds several data sets (its result per point is then not one
+    (``vectorize=True``), unless the caller passes ``vectorize`` or a ``pool``, or
+    the calculator holds several data sets (its result per point is then not one
     number). With the engine's evaluation and ``vectorize=True`` the sampler is a
     subclass of ``emcee.EnsembleSampler`` that hands the walkers to it without
     emcee's generic handling of log-probability results (blobs, named
@@ -49,6 +49,8 @@ def emcee_sampler(likelihood_calculator: Any, nwalkers: int | None = None, **kwa
     ------
     ImportError
         If emcee is not installed.
+    TypeError
+        If ``parameter_names`` is given (emcee would pass dicts to the calculator).
 
     Examples
     --------
@@ -64,12 +66,14 @@ def emcee_sampler(likelihood_calculator: Any, nwalkers: int | None = None, **kwa
     ndim = len(likelihood_calculator.predictor.defaults)
     if nwalkers is None:
         nwalkers = 2 * ndim
-    # emcee vectorises neither for a pool nor with named parameters (it refuses those)
-    if (
-        "vectorize" not in kwargs
-        and kwargs.get("pool") is None
-        and not kwargs.get("parameter_names")
-    ):
+    if kwargs.get("parameter_names") is not None:
+        msg = (
+            "emcee_sampler does not take parameter_names: emcee would hand every walker "
+            "to the likelihood calculator as a dict of named values, and a calculator "
+            "takes parameter vectors (name the columns of sampler.get_chain() instead)"
+        )
+        raise TypeError(msg)
+    if "vectorize" not in kwargs and kwargs.get("pool") is None:
         data = getattr(likelihood_calculator.data_model, "data_vector", None)
         kwargs["vectorize"] = data is not None and np.ndim(data) == 1
     from remu._likelihood.engine.logprob import log_probability
@@ -83,7 +87,7 @@ def emcee_sampler(likelihood_calculator: Any, nwalkers: int | None = None, **kwa
     log_prob = None if extra else log_probability(likelihood_calculator)
     if log_prob is None:
         return emcee.EnsembleSampler(nwalkers, ndim, likelihood_calculator, **kwargs)
-    if kwargs.get("vectorize") and not kwargs.get("parameter_names"):
+    if kwargs.get("vectorize"):
         # emcee's sampler with a lean log-probability step for the engine's function
         from remu._interop.emcee_ensemble import EnsembleSampler
 

@@ -1,7 +1,7 @@
 """emcee's ensemble sampler, with a lean log-probability step for the engine's function.
 
-This module imports emcee at the top: it is imported only by
-:func:`remu._interop.emcee.emcee_sampler`, after emcee was found.
+This module imports emcee when it is imported (the sampler class derives from
+emcee's): :func:`remu._interop.emcee.emcee_sampler` imports it after emcee was found.
 """
 
 from __future__ import annotations
@@ -9,15 +9,21 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import emcee
 import numpy as np
+from numpy.typing import NDArray
 
 from remu._likelihood.engine.logprob import LogProbability
+from remu._optional import optional_import
+
+# the base class is needed when the module is read: without emcee, an ImportError
+# that names the extra to install
+emcee = optional_import("emcee", feature="remu.likelihood_utils.emcee_sampler")
+_Sampler: Any = emcee.EnsembleSampler  # emcee is untyped
 
 __all__ = ["EnsembleSampler"]
 
 
-class EnsembleSampler(emcee.EnsembleSampler):  # type: ignore[misc]  # emcee is untyped
+class EnsembleSampler(_Sampler):  # type: ignore[misc]  # a subclass of an untyped class
     """An ``emcee.EnsembleSampler`` for the engine's log-probability of a calculator.
 
     emcee's ``compute_log_prob`` serves every kind of log-probability function:
@@ -30,8 +36,8 @@ class EnsembleSampler(emcee.EnsembleSampler):  # type: ignore[misc]  # emcee is 
     it, this class checks the walkers' coordinates as emcee does (the same errors)
     and returns the values as they are: the same numbers, the same chains.
 
-    Anything else goes through emcee's own method: a log-probability function
-    replaced after the sampler was made, named parameters, or a sampler that is
+    Anything else goes through emcee's own method: a log-probability function, or
+    extra arguments for it, set after the sampler was made, or a sampler that is
     not vectorised.
 
     Parameters
@@ -60,8 +66,6 @@ class EnsembleSampler(emcee.EnsembleSampler):  # type: ignore[misc]  # emcee is 
             kwargs.get("args") or kwargs.get("kwargs")
         )
         self._lean: LogProbability | None = log_prob_fn if lean else None
-        # emcee's wrapper of the function: replaced by a user, the lean step stands aside
-        self._lean_wrapper = self.log_prob_fn
 
     def compute_log_prob(self, coords: Any) -> tuple[Any, Any]:
         """Return the log-probabilities of the walkers at ``coords`` ``(m, ndim)``, and no blobs.
@@ -72,11 +76,17 @@ class EnsembleSampler(emcee.EnsembleSampler):  # type: ignore[misc]  # emcee is 
             If a coordinate is infinite or NaN (emcee's own messages).
         """
         lean = self._lean
+        # emcee keeps the function and its extra arguments in a wrapper (attributes f,
+        # args and kwargs); a user who replaced any of them gets emcee's own step
+        wrapper = self.log_prob_fn
+        function: Any = getattr(wrapper, "f", None)
         if (
             lean is None
+            or function is not lean
+            or getattr(wrapper, "args", None)
+            or getattr(wrapper, "kwargs", None)
             or not self.vectorize
             or self.params_are_named
-            or self.log_prob_fn is not self._lean_wrapper
         ):
             return super().compute_log_prob(coords)  # type: ignore[no-any-return]
         p = np.asarray(coords, dtype=float)
@@ -86,7 +96,7 @@ class EnsembleSampler(emcee.EnsembleSampler):  # type: ignore[misc]  # emcee is 
                 raise ValueError(msg)
             msg = "At least one parameter value was NaN"
             raise ValueError(msg)
-        values = np.asarray(lean(p), dtype=float)
+        values: NDArray[np.float64] = np.asarray(lean(p), dtype=np.float64)
         if math.isnan(values.sum()):  # only where the calculator itself was called
             msg = "Probability function returned NaN"
             raise ValueError(msg)
