@@ -107,6 +107,7 @@ def test_empty_bins_that_expect_nothing_and_impossible_data(kind):
     calc = likelihood.LikelihoodCalculator(likelihood.PoissonData([0, 3, 2]), predictor, kind)
     lean = log_probability(calc)
     assert lean is not None
+    assert lean._folded.n_bins == 2  # the empty bin is only in the totals
     x = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.5], [0.0, 0.0]])
     with np.errstate(divide="ignore", invalid="ignore"):
         expected = np.asarray(calc(x), dtype=float)
@@ -117,6 +118,34 @@ def test_empty_bins_that_expect_nothing_and_impossible_data(kind):
     assert_array_equal(np.isneginf(got), np.isneginf(expected))
     assert_allclose(got[[0, 2]], expected[[0, 2]], rtol=1e-12)
     assert lean(x[0]) == pytest.approx(float(expected[0]), rel=1e-12)
+
+
+@pytest.mark.parametrize("kind", SYSTEMATICS)
+def test_empty_bins_with_a_rounding_level_negative_slope(kind):
+    # the engine takes slopes down to -1e-9 of the largest entry as non-negative; in an
+    # empty bin such a slope keeps that bin in the logarithm (its prediction could be
+    # negative), with the same numbers
+    templates = np.array(
+        [[[1.0, 1.0, 2.0], [-1e-12, 0.5, 1.0]], [[1.1, 0.9, 2.0], [0.0, 0.4, 1.2]]]
+    )
+    predictor = likelihood.TemplatePredictor(templates)
+    calc = likelihood.LikelihoodCalculator(likelihood.PoissonData([0, 3, 2]), predictor, kind)
+    lean = log_probability(calc)
+    assert lean is not None
+    assert lean._folded.n_bins == 3  # every bin kept
+    x = np.array([[1.0, 1.0], [2.0, 3.0], [0.5, 0.5]])
+    assert_allclose(lean(x), calc(x), rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", SYSTEMATICS)
+def test_data_that_count_nothing_anywhere(kind):
+    templates = np.array([[[1.0, 2.0], [0.5, 0.0]], [[1.2, 1.8], [0.4, 0.1]]])
+    predictor = likelihood.TemplatePredictor(templates)
+    calc = likelihood.LikelihoodCalculator(likelihood.PoissonData([0, 0]), predictor, kind)
+    lean = log_probability(calc)
+    x = np.array([[1.0, 2.0], [0.0, 0.0], [3.0, 0.5]])
+    assert_allclose(lean(x), calc(x), rtol=1e-12)
+    assert lean(x[1]) == 0.0  # nothing expected, nothing seen: probability one
 
 
 def test_points_of_the_wrong_length_get_the_calculator_s_error():

@@ -15,10 +15,10 @@ when the object is made: the Poisson log-likelihood of variation ``s`` is
 ``mu_s = A_s x + c_s`` the total ``sum_b mu_s`` is ``(sum_b A_s) x + sum_b c_s``,
 so one call is a product for the predictions, a logarithm, a product with the
 counts, a product for the totals, and the log-sum-exp over the variations (their
-maximum for the profile treatment). Bounds of a few walkers are checked on
-Python floats. Rows whose result is not a finite number (an empty bin expecting
-nothing, impossible predictions) are evaluated again by the fitting engine's
-objective, bin by bin.
+maximum for the profile treatment). Bins that count nothing need no logarithm.
+Bounds of a few walkers are checked on Python floats. Rows whose result is not a
+finite number (impossible predictions) are evaluated again by the fitting
+engine's objective, bin by bin.
 """
 
 from __future__ import annotations
@@ -148,33 +148,58 @@ def _same_parts(parts: tuple[Any, ...], calculator: Any) -> bool:
 class _Folded:
     """``log L`` of one data set at points ``(m, n)``, with every constant folded in.
 
-    The numbers are right wherever every prediction is positive. A prediction of
-    zero in a bin that counts nothing gives NaN here (``0 * log 0``), as do
-    negative predictions; the caller evaluates such rows again. See the module
-    docs for the algebra.
+    Bins that count nothing add only ``-mu`` (in the totals), so the logarithm is
+    taken in the others only, whenever no prediction there can be negative inside
+    the bounds (non-negative lower bounds, slopes and constants in those bins, as
+    for templates). Otherwise every bin is kept: a negative prediction must make
+    the point impossible even where nothing is counted. The numbers are right
+    wherever every prediction the logarithm sees is positive; a zero there gives
+    NaN (``0 * log 0``) or ``-inf``, a negative one NaN, and the caller evaluates
+    such rows again. See the module docs for the rest of the algebra.
     """
 
     def __init__(self, model: Any, counts: NDArray[Any]) -> None:
         matrices, constants = model.linear
-        n_syst, n_bins, n = matrices.shape
-        self.n_syst, self.n_bins = n_syst, n_bins
-        #: ``(n, S * B)``: the predictions of all variations are one product
-        self.slopes = np.ascontiguousarray(matrices.reshape(n_syst * n_bins, n).T)
-        flat_constants = np.asarray(constants, dtype=float).reshape(n_syst * n_bins)
-        self.constants = flat_constants if flat_constants.any() else None
+        constants = np.asarray(constants, dtype=float)
+        all_counts = np.asarray(counts, dtype=float)
+        n_syst, _, n = matrices.shape
         #: ``(n, S)``: ``sum_b A_sb``, the slope of every variation's total prediction
         self.total_slopes = np.ascontiguousarray(matrices.sum(axis=1).T)
-        self.counts = np.asarray(counts, dtype=float)
         # everything else that does not depend on the point, per variation
-        shift = -(scipy.special.gammaln(self.counts + 1).sum() + constants.sum(axis=-1))
+        shift = -(scipy.special.gammaln(all_counts + 1).sum() + constants.sum(axis=-1))
         weights = np.asarray(model.weights, dtype=float)
         self.single = model.kind == "profile" or len(weights) == 1
         if not self.single:
             shift = shift + np.log(weights / weights.sum())  # zero weight: -inf, no share
         self.shift = np.ascontiguousarray(shift, dtype=float)
+        empty = all_counts == 0
+        never_negative = bool(
+            (np.asarray(model.lower) >= 0).all()
+            and (matrices[:, empty, :] >= 0).all()
+            and (constants[:, empty] >= 0).all()
+        )
+        if never_negative:
+            matrices, constants = matrices[:, ~empty, :], constants[:, ~empty]
+            all_counts = all_counts[~empty]
+        self.n_syst, self.n_bins = n_syst, len(all_counts)
+        self.counts = all_counts
+        #: ``(n, S * B)`` over the bins kept: the predictions of all variations are one
+        #: product (``None``: nothing is counted anywhere, and no prediction is negative)
+        self.slopes = (
+            np.ascontiguousarray(matrices.reshape(n_syst * self.n_bins, n).T)
+            if self.n_bins
+            else None
+        )
+        flat_constants = constants.reshape(n_syst * self.n_bins)
+        self.constants = flat_constants if flat_constants.any() else None
 
     def __call__(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """``log L`` ``(m,)``; NaN or infinite where the caller must look again."""
+        if self.slopes is None:
+            terms = -np.dot(x, self.total_slopes)
+            terms += self.shift
+            top: NDArray[np.float64] = terms.max(axis=-1)
+            return top if self.single else _log_sum_exp(terms, top)
         mu = np.dot(x, self.slopes)
         if self.constants is not None:
             mu += self.constants
@@ -182,14 +207,17 @@ class _Folded:
         terms = terms.reshape(len(x), self.n_syst)
         terms -= np.dot(x, self.total_slopes)
         terms += self.shift
-        top: NDArray[np.float64] = terms.max(axis=-1)
-        if self.single:
-            return top
-        terms -= top[:, np.newaxis]
-        np.exp(terms, out=terms)
-        total: NDArray[np.float64] = np.log(terms.sum(axis=-1))
-        total += top
-        return total
+        top = terms.max(axis=-1)
+        return top if self.single else _log_sum_exp(terms, top)
+
+
+def _log_sum_exp(terms: NDArray[np.float64], top: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``log sum_s exp(terms)`` per row, given the rows' maxima ``top`` (``terms`` is spent)."""
+    terms -= top[:, np.newaxis]
+    np.exp(terms, out=terms)
+    total: NDArray[np.float64] = np.log(terms.sum(axis=-1))
+    total += top
+    return total
 
 
 def _remade(calculator: Any) -> Any:
