@@ -58,7 +58,7 @@ import math
 import os
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, cast
@@ -396,30 +396,19 @@ def _fill_file(
 
     plan = FillPlan(target)
     progress = bool(args.progress)
+    from remu.errors import MissingVariableError
+
+    fill_from: Callable[..., Any]
     if item.kind == "root":
         from remu._sources.root import fill_from_root
-        from remu.errors import MissingVariableError
 
-        try:
-            fill_from_root(
-                plan,
-                item.source,
-                args.weightfield,
-                args.weight,
-                rename or None,
-                dask=client is not None,
-                progress=progress,
-            )
-        except KeyError as error:
-            if isinstance(error, MissingVariableError):
-                raise
-            # uproot's KeyInFileError (no such tree): its str() says what the file holds
-            msg = f"{item.name}: {_one_line(str(error))}"
-            raise CommandError(msg) from error
+        fill_from = fill_from_root
     else:
         from remu._sources.parquet import fill_from_parquet
 
-        fill_from_parquet(
+        fill_from = fill_from_parquet
+    try:
+        fill_from(
             plan,
             item.source,
             args.weightfield,
@@ -428,6 +417,12 @@ def _fill_file(
             dask=client is not None,
             progress=progress,
         )
+    except KeyError as error:
+        if isinstance(error, MissingVariableError) or item.kind != "root":
+            raise
+        # uproot's KeyInFileError (no such tree): its str() says what the file holds
+        msg = f"{item.name}: {_one_line(str(error))}"
+        raise CommandError(msg) from error
     n_read = plan.events_filled
     outside = plan.outside_counts[0] if plan.outside_counts else 0
     return n_read, n_read - outside
