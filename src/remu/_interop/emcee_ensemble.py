@@ -62,9 +62,8 @@ class EnsembleSampler(_Sampler):  # type: ignore[misc]  # a subclass of an untyp
 
     def __init__(self, nwalkers: int, ndim: int, log_prob_fn: Any, **kwargs: Any) -> None:
         super().__init__(nwalkers, ndim, log_prob_fn, **kwargs)
-        lean = isinstance(log_prob_fn, LogProbability) and not (
-            kwargs.get("args") or kwargs.get("kwargs")
-        )
+        # emcee's args and kwargs are checked on its wrapper at every call
+        lean = isinstance(log_prob_fn, LogProbability)
         self._lean: LogProbability | None = log_prob_fn if lean else None
 
     def compute_log_prob(self, coords: Any) -> tuple[Any, Any]:

@@ -163,8 +163,8 @@ class _Folded:
         constants = np.asarray(constants, dtype=float)
         all_counts = np.asarray(counts, dtype=float)
         n_syst, _, n = matrices.shape
-        #: ``(n, S)``: ``sum_b A_sb``, the slope of every variation's total prediction
-        self.total_slopes = np.ascontiguousarray(matrices.sum(axis=1).T)
+        #: ``(n, S)``: ``-sum_b A_sb``, minus the slope of every variation's total prediction
+        self.minus_total_slopes = np.ascontiguousarray(-matrices.sum(axis=1).T)
         # everything else that does not depend on the point, per variation
         shift = -(scipy.special.gammaln(all_counts + 1).sum() + constants.sum(axis=-1))
         weights = np.asarray(model.weights, dtype=float)
@@ -195,29 +195,23 @@ class _Folded:
 
     def __call__(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """``log L`` ``(m,)``; NaN or infinite where the caller must look again."""
-        if self.slopes is None:
-            terms = -np.dot(x, self.total_slopes)
-            terms += self.shift
-            top: NDArray[np.float64] = terms.max(axis=-1)
-            return top if self.single else _log_sum_exp(terms, top)
-        mu = np.dot(x, self.slopes)
-        if self.constants is not None:
-            mu += self.constants
-        terms = np.dot(np.log(mu, out=mu).reshape(-1, self.n_bins), self.counts)
-        terms = terms.reshape(len(x), self.n_syst)
-        terms -= np.dot(x, self.total_slopes)
+        terms = np.dot(x, self.minus_total_slopes)
         terms += self.shift
-        top = terms.max(axis=-1)
-        return top if self.single else _log_sum_exp(terms, top)
-
-
-def _log_sum_exp(terms: NDArray[np.float64], top: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``log sum_s exp(terms)`` per row, given the rows' maxima ``top`` (``terms`` is spent)."""
-    terms -= top[:, np.newaxis]
-    np.exp(terms, out=terms)
-    total: NDArray[np.float64] = np.log(terms.sum(axis=-1))
-    total += top
-    return total
+        if self.slopes is not None:
+            mu = np.dot(x, self.slopes)
+            if self.constants is not None:
+                mu += self.constants
+            counted = np.dot(np.log(mu, out=mu).reshape(-1, self.n_bins), self.counts)
+            terms += counted.reshape(len(x), self.n_syst)
+        top: NDArray[np.float64] = terms.max(axis=-1)
+        if self.single:
+            return top
+        # log-sum-exp over the variations
+        terms -= top[:, np.newaxis]
+        np.exp(terms, out=terms)
+        total: NDArray[np.float64] = np.log(terms.sum(axis=-1))
+        total += top
+        return total
 
 
 def _remade(calculator: Any) -> Any:
