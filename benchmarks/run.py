@@ -192,6 +192,14 @@ def _run_once(func: Any, sample_rss: bool) -> dict[str, Any]:
     return reply
 
 
+def _import_remu() -> tuple[Any, str | None]:
+    """Import this interpreter's ``remu``: ``(module, None)``, or ``(None, error)`` if it fails."""
+    try:
+        return importlib.import_module("remu"), None
+    except Exception as exc:  # noqa: BLE001  (reported per workload)
+        return None, f"{type(exc).__name__}: {exc}"
+
+
 def serve(args: argparse.Namespace) -> int:
     """Answer the orchestrator's commands for the workloads of one bench module.
 
@@ -207,12 +215,7 @@ def serve(args: argparse.Namespace) -> int:
     os.dup2(2, 1)
     module = importlib.import_module(args.module)
     workloads = {w.name: w for w in module.WORKLOADS}
-    remu = None
-    remu_error = None
-    try:
-        remu = importlib.import_module("remu")
-    except Exception as exc:  # noqa: BLE001  (reported per workload)
-        remu_error = f"{type(exc).__name__}: {exc}"
+    remu, remu_error = _import_remu()
     workload: Any = None
     data: Any = None
     funcs: dict[str, Any] = {}
@@ -268,12 +271,7 @@ def worker(args: argparse.Namespace) -> int:
     warnings.simplefilter("ignore")  # deprecation noise of the reference stack
     module = importlib.import_module(args.module)
     wanted = set(args.workload)
-    remu = None
-    remu_error = None
-    try:
-        remu = importlib.import_module("remu")
-    except Exception as exc:  # noqa: BLE001  (reported per workload)
-        remu_error = f"{type(exc).__name__}: {exc}"
+    remu, remu_error = _import_remu()
     for workload in module.WORKLOADS:
         if workload.name not in wanted:
             continue
